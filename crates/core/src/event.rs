@@ -1,0 +1,130 @@
+//! CloudEvents 1.0 in structured JSON mode, and the messages that travel through the
+//! broker.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{EmployeeId, EventId, IntegrationId, RequestId, TenantId};
+use crate::outcome::RequestError;
+use crate::state::RequestState;
+
+pub const SPEC_VERSION: &str = "1.0";
+pub const SOURCE: &str = "urn:provisioner:worker";
+pub const ACCOUNT_CREATED: &str = "com.provisioner.account.created";
+pub const ACCOUNT_FAILED: &str = "com.provisioner.account.failed";
+
+/// A CloudEvent in structured mode. Unknown attributes are refused, so a message that
+/// merely looks like JSON never reaches the log half-understood.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudEvent<T> {
+    pub specversion: String,
+    pub id: EventId,
+    pub source: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub time: DateTime<Utc>,
+    pub subject: String,
+    pub datacontenttype: String,
+    pub data: T,
+}
+
+/// The payload of `com.provisioner.account.*`: one terminal outcome of one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountResult {
+    pub tenant_id: TenantId,
+    pub request_id: RequestId,
+    pub integration_id: IntegrationId,
+    pub employee_id: Option<EmployeeId>,
+    pub state: RequestState,
+    pub service: String,
+    pub workspace: String,
+    /// Who or what the account is for, as a person reads it (user name or email).
+    pub target: String,
+    pub attempts: i32,
+    pub external_account_id: Option<String>,
+    pub error: Option<RequestError>,
+}
+
+impl CloudEvent<AccountResult> {
+    pub fn account_result(id: EventId, time: DateTime<Utc>, data: AccountResult) -> Self {
+        let event_type = if data.state == RequestState::Succeeded {
+            ACCOUNT_CREATED
+        } else {
+            ACCOUNT_FAILED
+        };
+        Self {
+            specversion: SPEC_VERSION.into(),
+            id,
+            source: SOURCE.into(),
+            event_type: event_type.into(),
+            time,
+            subject: data.request_id.to_string(),
+            datacontenttype: "application/json".into(),
+            data,
+        }
+    }
+}
+
+/// The body of a message on the requests queue. It names the request only: the row in
+/// PostgreSQL is the truth, so a stale or duplicated message can do no harm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestMessage {
+    pub tenant_id: TenantId,
+    pub request_id: RequestId,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn result(state: RequestState) -> AccountResult {
+        AccountResult {
+            tenant_id: TenantId::new(),
+            request_id: RequestId::new(),
+            integration_id: IntegrationId::new(),
+            employee_id: None,
+            state,
+            service: "scim".into(),
+            workspace: "acme".into(),
+            target: "ada".into(),
+            attempts: 1,
+            external_account_id: Some("u-1".into()),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_success_is_an_account_created_event_with_the_required_attributes() {
+        let event =
+            CloudEvent::account_result(EventId::new(), Utc::now(), result(RequestState::Succeeded));
+        let value = serde_json::to_value(&event).unwrap();
+        assert_eq!(value["specversion"], "1.0");
+        assert_eq!(value["type"], ACCOUNT_CREATED);
+        for attribute in ["id", "source", "time", "subject", "data"] {
+            assert!(value.get(attribute).is_some(), "missing {attribute}");
+        }
+        let back: CloudEvent<AccountResult> = serde_json::from_value(value).unwrap();
+        assert_eq!(back, event);
+    }
+
+    #[test]
+    fn any_other_end_is_an_account_failed_event() {
+        for state in [
+            RequestState::Failed,
+            RequestState::Rejected,
+            RequestState::Dead,
+        ] {
+            let event = CloudEvent::account_result(EventId::new(), Utc::now(), result(state));
+            assert_eq!(event.event_type, ACCOUNT_FAILED);
+        }
+    }
+
+    #[test]
+    fn a_request_message_with_extra_fields_is_refused() {
+        let raw = json!({"tenant_id": TenantId::new(), "request_id": RequestId::new(), "x": 1});
+        assert!(serde_json::from_value::<RequestMessage>(raw).is_err());
+    }
+}

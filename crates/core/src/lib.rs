@@ -1,0 +1,16 @@
+//! The domain of provisioner: identifiers, request states, what a SaaS answer means,
+//! the events that travel between components and the rules that need no I/O.
+
+pub mod account;
+pub mod cursor;
+pub mod event;
+pub mod ids;
+pub mod outcome;
+pub mod retry;
+pub mod scope;
+pub mod state;
+
+pub use ids::{EmployeeId, EventId, IntegrationId, RequestId, TenantId};
+pub use outcome::{ConnectorFailure, ProvisionOutcome, RequestError};
+pub use scope::Scope;
+pub use state::{IntegrationStatus, RequestState};

@@ -1,0 +1,61 @@
+use chrono::{DateTime, Utc};
+use provisioner_core::{EmployeeId, TenantId};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{Store, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct NewEmployee {
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub department: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Employee {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub tenant_id: Uuid,
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub department: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Store {
+    pub async fn insert_employee(
+        &self,
+        tenant_id: TenantId,
+        employee: &NewEmployee,
+    ) -> Result<Employee, StoreError> {
+        let row = sqlx::query_as(
+            "INSERT INTO employees (id, tenant_id, email, given_name, family_name, department)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+        )
+        .bind(Uuid::new_v4())
+        .bind(tenant_id.as_uuid())
+        .bind(&employee.email)
+        .bind(&employee.given_name)
+        .bind(&employee.family_name)
+        .bind(&employee.department)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row)
+    }
+
+    pub async fn employee(
+        &self,
+        tenant_id: TenantId,
+        id: EmployeeId,
+    ) -> Result<Option<Employee>, StoreError> {
+        let row = sqlx::query_as("SELECT * FROM employees WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id.as_uuid())
+            .bind(id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row)
+    }
+}

@@ -1,0 +1,71 @@
+//! PostgreSQL persistence. `sqlx` stays inside this crate: callers see domain types and
+//! [`StoreError`], whose variants say whether trying again can help.
+
+mod employees;
+mod error;
+mod integrations;
+mod log;
+mod outbox;
+mod requests;
+mod tenants;
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+pub use employees::{Employee, NewEmployee};
+pub use error::StoreError;
+pub use integrations::{Integration, NewIntegration};
+pub use log::{LogEntry, LogFilter};
+pub use outbox::{OutboxBatch, PendingRequest};
+pub use requests::{
+    Claim, ClaimOutcome, NewRequest, RequestFilter, RequestRow, StoredRequest, TerminalUpdate,
+};
+pub use tenants::{AuthenticatedToken, NewToken};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: PgPool,
+}
+
+impl Store {
+    /// Connects lazily: components start even while PostgreSQL is still coming up, and
+    /// each query reports the outage as a transient error.
+    pub fn connect_lazy(database_url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let options: PgConnectOptions = database_url.parse().map_err(StoreError::from)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+
+    /// Creates the database named in the URL when it does not exist yet, so a fresh
+    /// machine needs no manual `createdb`.
+    pub async fn create_database_if_missing(database_url: &str) -> Result<(), StoreError> {
+        use sqlx::migrate::MigrateDatabase;
+        if !sqlx::Postgres::database_exists(database_url).await? {
+            sqlx::Postgres::create_database(database_url).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Migration(Box::new(e)))
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,21 @@
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    /// The broker could not be reached or the channel closed; the message may not have
+    /// been stored, so it must be published again later.
+    #[error("the broker is unavailable")]
+    Unavailable(#[source] lapin::Error),
+    /// The broker refused the message (a negative confirm).
+    #[error("the broker refused the message")]
+    Refused,
+    /// No queue is bound for the message: the topology is missing.
+    #[error("no queue accepted the message for routing key {routing_key}")]
+    Unroutable { routing_key: String },
+    #[error("the message could not be encoded")]
+    Encode(#[source] serde_json::Error),
+}
+
+impl From<lapin::Error> for BrokerError {
+    fn from(error: lapin::Error) -> Self {
+        Self::Unavailable(error)
+    }
+}

@@ -1,0 +1,16 @@
+//! RabbitMQ through `lapin`: the topology in one place, publishing that waits for the
+//! broker's confirm, and consumers with manual acks and bounded prefetch.
+
+mod connection;
+mod consumer;
+mod error;
+mod publisher;
+mod topology;
+
+pub use connection::{connect, BrokerConfig};
+pub use consumer::{ack, requeue, run_consumer, set_aside, ConsumerSpec};
+pub use error::BrokerError;
+pub use lapin::message::Delivery;
+pub use lapin::{Channel, Connection, Consumer};
+pub use publisher::Publisher;
+pub use topology::{Topology, REASON_HEADER};

@@ -1,0 +1,214 @@
+//! Publishing that counts a message as sent only once the broker confirmed it.
+
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::types::{AMQPValue, FieldTable, ShortString};
+use lapin::{BasicProperties, Channel, Confirmation, Connection};
+use provisioner_core::event::{AccountResult, CloudEvent, RequestMessage};
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use crate::{connect, BrokerError, Topology, REASON_HEADER};
+
+/// A publisher on its own connection, opened on first use and again after a failure.
+/// Many publishes share one confirm-mode channel concurrently; each awaits its own
+/// confirm.
+pub struct Publisher {
+    url: String,
+    name: String,
+    topology: Topology,
+    open: Mutex<Option<(Connection, Channel)>>,
+}
+
+impl Publisher {
+    pub fn new(url: impl Into<String>, name: impl Into<String>, topology: Topology) -> Self {
+        Self {
+            url: url.into(),
+            name: name.into(),
+            topology,
+            open: Mutex::new(None),
+        }
+    }
+
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    async fn channel(&self) -> Result<Channel, BrokerError> {
+        let mut open = self.open.lock().await;
+        if let Some((connection, channel)) = open.as_ref() {
+            if connection.status().connected() && channel.status().connected() {
+                return Ok(channel.clone());
+            }
+        }
+        let connection = connect(&self.url, &self.name).await?;
+        let channel = connection.create_channel().await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        self.topology.declare(&channel).await?;
+        *open = Some((connection, channel.clone()));
+        Ok(channel)
+    }
+
+    async fn forget(&self) {
+        if let Some((connection, _)) = self.open.lock().await.take() {
+            // Best effort: the connection is already broken or about to be replaced.
+            let _ = connection.close(200, "reconnecting".into()).await;
+        }
+    }
+
+    /// Publishes a persistent message and waits for the broker's confirm. `mandatory`
+    /// turns an unroutable message into an error instead of a silent drop.
+    pub async fn publish(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        body: &[u8],
+        properties: BasicProperties,
+    ) -> Result<(), BrokerError> {
+        let result = self
+            .publish_once(exchange, routing_key, body, properties)
+            .await;
+        if matches!(result, Err(BrokerError::Unavailable(_))) {
+            self.forget().await;
+        }
+        result
+    }
+
+    async fn publish_once(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        body: &[u8],
+        properties: BasicProperties,
+    ) -> Result<(), BrokerError> {
+        let channel = self.channel().await?;
+        let options = BasicPublishOptions {
+            mandatory: true,
+            ..BasicPublishOptions::default()
+        };
+        let confirmation = channel
+            .basic_publish(
+                exchange.into(),
+                routing_key.into(),
+                options,
+                body,
+                properties.with_delivery_mode(2),
+            )
+            .await?
+            .await?;
+        match confirmation {
+            Confirmation::Ack(None) => Ok(()),
+            Confirmation::Ack(Some(_)) => Err(BrokerError::Unroutable {
+                routing_key: routing_key.to_owned(),
+            }),
+            Confirmation::Nack(_) => Err(BrokerError::Refused),
+            // confirm_select is always on for this channel
+            Confirmation::NotRequested => Ok(()),
+        }
+    }
+
+    async fn publish_json(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        body: &impl Serialize,
+        properties: BasicProperties,
+    ) -> Result<(), BrokerError> {
+        let bytes = serde_json::to_vec(body).map_err(BrokerError::Encode)?;
+        self.publish(exchange, routing_key, &bytes, properties)
+            .await
+    }
+
+    pub async fn publish_request(
+        &self,
+        message: &RequestMessage,
+        service: &str,
+    ) -> Result<(), BrokerError> {
+        let properties = BasicProperties::default()
+            .with_content_type("application/json".into())
+            .with_message_id(message.request_id.to_string().into());
+        self.publish_json(
+            &self.topology.requests_exchange(),
+            &Topology::request_routing_key(service),
+            message,
+            properties,
+        )
+        .await
+    }
+
+    /// Parks a request in the delay queue `delay_index`; it comes back to the requests
+    /// queue when the delay has passed.
+    pub async fn publish_retry(
+        &self,
+        message: &RequestMessage,
+        delay_index: usize,
+    ) -> Result<(), BrokerError> {
+        let queue =
+            self.topology
+                .retry_queue(delay_index)
+                .ok_or_else(|| BrokerError::Unroutable {
+                    routing_key: format!("retry delay #{delay_index}"),
+                })?;
+        let properties = BasicProperties::default()
+            .with_content_type("application/json".into())
+            .with_message_id(message.request_id.to_string().into());
+        // The default exchange routes straight to the queue named by the routing key.
+        self.publish_json("", &queue, message, properties).await
+    }
+
+    pub async fn publish_result(
+        &self,
+        event: &CloudEvent<AccountResult>,
+    ) -> Result<(), BrokerError> {
+        let routing_key = event
+            .event_type
+            .strip_prefix("com.provisioner.")
+            .unwrap_or(&event.event_type)
+            .to_owned();
+        let properties = BasicProperties::default()
+            .with_content_type("application/cloudevents+json".into())
+            .with_message_id(event.id.to_string().into())
+            .with_type(ShortString::from(event.event_type.clone()));
+        self.publish_json(
+            &self.topology.results_exchange(),
+            &routing_key,
+            event,
+            properties,
+        )
+        .await
+    }
+
+    /// Sets a message aside in the dead-letter queue with the reason it could not be
+    /// handled, so an operator can read why.
+    pub async fn publish_dead_letter(
+        &self,
+        body: &[u8],
+        original_routing_key: &str,
+        reason: &str,
+    ) -> Result<(), BrokerError> {
+        let mut headers = FieldTable::default();
+        headers.insert(REASON_HEADER.into(), AMQPValue::LongString(reason.into()));
+        let properties = BasicProperties::default().with_headers(headers);
+        self.publish(
+            &self.topology.dead_letter_exchange(),
+            original_routing_key,
+            body,
+            properties,
+        )
+        .await
+    }
+
+    /// Opens the connection if needed; tells whether the broker answers.
+    pub async fn ping(&self) -> Result<(), BrokerError> {
+        let result = self.channel().await.map(|_| ());
+        if result.is_err() {
+            self.forget().await;
+        }
+        result
+    }
+
+    pub async fn close(&self) {
+        self.forget().await;
+    }
+}

@@ -1,0 +1,22 @@
+//! Connectors to SaaS APIs behind one trait, the provisioning procedure they share, and
+//! the catalog of services with the JSON Schemas of their fields.
+//!
+//! Each connector is its own module and classifies every answer where it arises
+//! (`provisioner_core::ConnectorFailure`), from status codes and the vendor's error
+//! codes, never from free text.
+
+mod catalog;
+mod connector;
+mod failure;
+mod http;
+mod net;
+mod provision;
+mod schema;
+mod scim;
+
+pub use catalog::{Catalog, ServiceDescriptor};
+pub use connector::{account_target, Connector, CreateAnswer, IntegrationTarget};
+pub use http::{HttpClient, HttpClientError, HttpOptions};
+pub use provision::provision;
+pub use schema::FieldError;
+pub use scim::ScimConnector;

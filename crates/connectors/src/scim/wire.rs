@@ -1,0 +1,159 @@
+//! The SCIM wire format: URLs, filters, the User resource and error answers.
+
+use provisioner_core::ConnectorFailure;
+use serde_json::{json, Map, Value};
+use url::Url;
+
+use crate::failure::{classify, ServiceError};
+use crate::http::Answer;
+
+const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+
+/// `{base}/{segment}`, whether or not the base URL ends with a slash.
+pub(super) fn endpoint(base: &Url, segment: &str) -> Result<Url, ConnectorFailure> {
+    let invalid = |why: &str| ConnectorFailure::Permanent {
+        code: "invalid_base_url".into(),
+        cause: format!("the base URL {base} {why}"),
+    };
+    if !matches!(base.scheme(), "http" | "https") {
+        return Err(invalid("is not an http or https URL"));
+    }
+    let mut url = base.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url.path_segments_mut()
+        .map_err(|()| invalid("cannot hold a path"))?
+        .pop_if_empty()
+        .push(segment);
+    Ok(url)
+}
+
+pub(super) fn user_name(account: &Map<String, Value>) -> Result<&str, ConnectorFailure> {
+    account
+        .get("user_name")
+        .and_then(Value::as_str)
+        .filter(|name| !name.trim().is_empty())
+        .ok_or_else(|| ConnectorFailure::Permanent {
+            code: "invalid_account".into(),
+            cause: "the account has no user_name, which a SCIM application requires".into(),
+        })
+}
+
+/// RFC 7644 §3.4.2.2: the value is a JSON string, so quotes and backslashes are escaped.
+pub(super) fn user_name_filter(user_name: &str) -> String {
+    format!("userName eq {}", Value::String(user_name.to_owned()))
+}
+
+pub(super) fn scim_user(account: &Map<String, Value>) -> Value {
+    let field = |name: &str| {
+        account
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+    };
+    let mut user = json!({"schemas": [USER_SCHEMA], "active": true});
+    if let Some(user_name) = field("user_name") {
+        user["userName"] = user_name.into();
+    }
+    let mut name = Map::new();
+    if let Some(given) = field("given_name") {
+        name.insert("givenName".into(), given.into());
+    }
+    if let Some(family) = field("family_name") {
+        name.insert("familyName".into(), family.into());
+    }
+    let display = field("display_name").map(str::to_owned).or_else(|| {
+        let joined = [field("given_name"), field("family_name")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!joined.is_empty()).then_some(joined)
+    });
+    if !name.is_empty() {
+        user["name"] = Value::Object(name);
+    }
+    if let Some(display) = display {
+        user["displayName"] = display.into();
+    }
+    if let Some(email) = field("email") {
+        user["emails"] = json!([{"value": email, "type": "work", "primary": true}]);
+    }
+    user
+}
+
+/// Classifies a refusal from its status and SCIM error (RFC 7644 §3.12).
+pub(super) fn failure(answer: &Answer) -> ConnectorFailure {
+    let body = answer.error_json();
+    let text = |name: &str| {
+        body.as_ref()
+            .and_then(|error| error.get(name))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let said = ServiceError {
+        code: text("scimType"),
+        message: text("detail"),
+    };
+    classify(answer.status, answer.retry_after, said)
+}
+
+pub(super) fn unreadable(what: &str, why: &str) -> ConnectorFailure {
+    ConnectorFailure::Permanent {
+        code: "invalid_answer".into(),
+        cause: format!("the service's answer to {what} {why}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn the_scim_user_is_built_from_the_account_fields() {
+        let user = scim_user(&account(json!({
+            "user_name": "ada", "email": "ada@example.com",
+            "given_name": "Ada", "family_name": "Lovelace"
+        })));
+        assert_eq!(
+            user,
+            json!({
+                "schemas": [USER_SCHEMA], "active": true, "userName": "ada",
+                "name": {"givenName": "Ada", "familyName": "Lovelace"},
+                "displayName": "Ada Lovelace",
+                "emails": [{"value": "ada@example.com", "type": "work", "primary": true}]
+            })
+        );
+    }
+
+    #[test]
+    fn a_display_name_given_is_kept() {
+        let user = scim_user(&account(
+            json!({"user_name": "ada", "display_name": "Countess"}),
+        ));
+        assert_eq!(user["displayName"], "Countess");
+    }
+
+    #[test]
+    fn quotes_and_backslashes_are_escaped_in_the_filter() {
+        assert_eq!(user_name_filter(r#"a"b\c"#), r#"userName eq "a\"b\\c""#);
+    }
+
+    #[test]
+    fn endpoints_are_appended_to_the_base_path_with_or_without_a_slash() {
+        for base in ["https://x.example/scim/v2", "https://x.example/scim/v2/"] {
+            let url = endpoint(&Url::parse(base).unwrap(), "Users").unwrap();
+            assert_eq!(url.as_str(), "https://x.example/scim/v2/Users");
+        }
+        let mailto = Url::parse("mailto:ops@example.com").unwrap();
+        assert_eq!(
+            endpoint(&mailto, "Users").unwrap_err().code(),
+            "invalid_base_url"
+        );
+    }
+}

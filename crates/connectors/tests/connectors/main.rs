@@ -1,0 +1,6 @@
+//! The SCIM connector against the simulator, over real HTTP on a loopback port. One test
+//! binary, for build time (STYLE.md).
+
+mod helpers;
+mod provisioning;
+mod transport;

@@ -1,0 +1,184 @@
+//! Provisioning through the SCIM connector: outcomes and how refusals are classified.
+
+use std::time::Duration;
+
+use provisioner_connectors::{provision, Catalog, Connector, HttpClient};
+use provisioner_core::{ConnectorFailure, ProvisionOutcome};
+use provisioner_sim::Faults;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_first_attempt_creates_the_account_with_one_call() {
+    let saas = Saas::spawn().await;
+    let outcome = provision(&connector(), &saas.target(TOKEN), &account("ada"), false)
+        .await
+        .unwrap();
+    let ProvisionOutcome::Created { external_id } = outcome else {
+        panic!("{outcome:?}")
+    };
+    let users = saas.sim.users("acme").unwrap();
+    assert_eq!(users[0]["id"], external_id.as_str());
+    assert_eq!(users[0]["displayName"], "Ada Lovelace");
+    assert_eq!(users[0]["emails"][0]["value"], "ada@example.com");
+    assert_eq!(saas.sim.stats("acme").unwrap().calls, 1);
+}
+
+#[tokio::test]
+async fn a_conflict_is_adopted_as_already_exists() {
+    let saas = Saas::spawn().await;
+    let connector = connector();
+    let first = provision(&connector, &saas.target(TOKEN), &account("Ada"), false)
+        .await
+        .unwrap();
+    let second = provision(&connector, &saas.target(TOKEN), &account("ada"), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        second,
+        ProvisionOutcome::AlreadyExists {
+            external_id: first.external_id().into()
+        }
+    );
+    assert_eq!(saas.sim.stats("acme").unwrap().accounts, 1);
+}
+
+#[tokio::test]
+async fn a_retry_after_a_lost_response_adopts_the_account_with_exactly_one_create_call() {
+    let saas = Saas::spawn().await;
+    saas.faults(Faults {
+        lose_next_create_responses: 1,
+        ..Faults::default()
+    });
+    let connector = connector();
+    let lost = provision(
+        &connector,
+        &saas.target(TOKEN),
+        &account("ada+test@example.com"),
+        false,
+    )
+    .await;
+    assert!(
+        matches!(lost, Err(ConnectorFailure::Transient { .. })),
+        "{lost:?}"
+    );
+
+    let retry = provision(
+        &connector,
+        &saas.target(TOKEN),
+        &account("ada+test@example.com"),
+        true,
+    )
+    .await
+    .unwrap();
+    let stored = saas.sim.users("acme").unwrap();
+    assert_eq!(
+        retry,
+        ProvisionOutcome::AlreadyExists {
+            external_id: stored[0]["id"].as_str().unwrap().into()
+        }
+    );
+    assert_eq!(saas.create_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_retry_that_finds_nothing_creates() {
+    let saas = Saas::spawn().await;
+    let outcome = provision(&connector(), &saas.target(TOKEN), &account("ada"), true)
+        .await
+        .unwrap();
+    assert!(matches!(outcome, ProvisionOutcome::Created { .. }));
+    assert_eq!(saas.sim.stats("acme").unwrap().calls, 2);
+}
+
+#[tokio::test]
+async fn an_invalid_user_name_is_permanent_with_the_services_own_sentence() {
+    let saas = Saas::spawn().await;
+    let failure = provision(
+        &connector(),
+        &saas.target(TOKEN),
+        &account("ada lovelace"),
+        false,
+    )
+    .await
+    .unwrap_err();
+    let ConnectorFailure::Permanent { code, cause } = failure else {
+        panic!("{failure:?}")
+    };
+    assert_eq!(code, "invalid_value");
+    assert!(
+        cause.contains("userName") && cause.contains("ada lovelace"),
+        "{cause}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_auth_failed_for_check_and_create() {
+    let saas = Saas::spawn().await;
+    let connector = connector();
+    assert_eq!(connector.check(&saas.target(TOKEN)).await, Ok(()));
+    let check = connector.check(&saas.target("wrong")).await.unwrap_err();
+    let ConnectorFailure::AuthFailed { cause } = check else {
+        panic!("{check:?}")
+    };
+    assert!(
+        cause.starts_with("401 from the service: the bearer token"),
+        "{cause}"
+    );
+    let create = connector
+        .create(&saas.target("wrong"), &account("ada"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(create, ConnectorFailure::AuthFailed { .. }),
+        "{create:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_rate_limited_for_that_long() {
+    let saas = Saas::spawn().await;
+    saas.faults(fail_next_create(429, Some(7)));
+    let failure = provision(&connector(), &saas.target(TOKEN), &account("ada"), false)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        failure,
+        ConnectorFailure::RateLimited {
+            retry_after: Some(Duration::from_secs(7))
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_503_is_transient_and_keeps_the_services_sentence() {
+    let saas = Saas::spawn().await;
+    saas.faults(fail_next_create(503, None));
+    let failure = provision(&connector(), &saas.target(TOKEN), &account("ada"), false)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        failure,
+        ConnectorFailure::Transient {
+            cause: "503 from the service: the service is temporarily unavailable".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_conflict_without_a_matching_account_is_permanent() {
+    let saas = Saas::spawn().await;
+    saas.faults(fail_next_create(409, None));
+    let failure = provision(&connector(), &saas.target(TOKEN), &account("ada"), false)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), "conflict");
+}
+
+#[tokio::test]
+async fn the_catalogs_scim_connector_reaches_the_simulator() {
+    let saas = Saas::spawn().await;
+    let catalog = Catalog::new(HttpClient::with_options(loopback_options()).unwrap());
+    let connector = catalog.connector("scim").unwrap();
+    assert_eq!(connector.check(&saas.target(TOKEN)).await, Ok(()));
+}

@@ -1,0 +1,123 @@
+//! A SaaS simulator speaking the SCIM 2.0 wire format (RFC 7643, RFC 7644), with fault
+//! injection. It is a test double for the SaaS side only: end-to-end tests run it
+//! in-process on port 0, the demo runs it with `provisioner sim`, the chaos suite drives
+//! its faults. State lives in memory.
+//!
+//! SCIM: `/scim/{workspace}/v2/{ServiceProviderConfig,Users,Users/{id}}`, bearer token per
+//! workspace. Admin (JSON, no auth): `/_sim/workspaces/{workspace}[/users|/faults]`.
+
+mod admin;
+mod error;
+mod filter;
+mod scim;
+mod state;
+mod users;
+
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::routing::{get, put};
+use axum::Router;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+pub use state::{FailCreates, Faults, SimError, WorkspaceStats};
+use state::{State, Workspace};
+
+/// The simulator; clones share the same state.
+#[derive(Debug, Clone, Default)]
+pub struct Simulator {
+    state: Arc<Mutex<State>>,
+}
+
+impl Simulator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn router(&self) -> Router {
+        let users = get(users::list).post(users::create);
+        Router::new()
+            .route(
+                "/scim/{ws}/v2/ServiceProviderConfig",
+                get(scim::service_provider_config).fallback(scim::not_implemented),
+            )
+            .route("/scim/{ws}/v2/Users", users.fallback(scim::not_implemented))
+            .route(
+                "/scim/{ws}/v2/Users/{id}",
+                get(users::get).fallback(scim::not_implemented),
+            )
+            .route(
+                "/scim/{ws}/v2/{*rest}",
+                axum::routing::any(scim::no_such_endpoint),
+            )
+            .route(
+                "/_sim/workspaces/{ws}",
+                put(admin::put_workspace).get(admin::get_workspace),
+            )
+            .route("/_sim/workspaces/{ws}/users", get(admin::list_users))
+            .route(
+                "/_sim/workspaces/{ws}/faults",
+                put(admin::put_faults).delete(admin::clear_faults),
+            )
+            .with_state(self.clone())
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        if let Ok(address) = listener.local_addr() {
+            tracing::info!(%address, "simulator listening");
+        }
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
+    /// Creates the workspace, or changes its token and keeps its accounts.
+    pub fn put_workspace(&self, workspace: &str, token: &str) -> WorkspaceStats {
+        let mut state = self.lock();
+        let entry = state
+            .workspaces
+            .entry(workspace.to_owned())
+            .and_modify(|existing| existing.token = token.to_owned())
+            .or_insert_with(|| Workspace::new(token.to_owned()));
+        entry.stats(workspace)
+    }
+
+    pub fn stats(&self, workspace: &str) -> Option<WorkspaceStats> {
+        let state = self.lock();
+        state.workspaces.get(workspace).map(|w| w.stats(workspace))
+    }
+
+    /// The stored SCIM User resources of a workspace, oldest first.
+    pub fn users(&self, workspace: &str) -> Option<Vec<Value>> {
+        let state = self.lock();
+        state.workspaces.get(workspace).map(|w| w.users().to_vec())
+    }
+
+    /// Replaces the workspace's faults.
+    pub fn set_faults(&self, workspace: &str, faults: Faults) -> Result<(), SimError> {
+        faults.check()?;
+        let mut state = self.lock();
+        let entry = state
+            .workspaces
+            .get_mut(workspace)
+            .ok_or_else(|| SimError::UnknownWorkspace(workspace.to_owned()))?;
+        entry.faults = faults;
+        Ok(())
+    }
+
+    pub fn clear_faults(&self, workspace: &str) -> Result<(), SimError> {
+        self.set_faults(workspace, Faults::default())
+    }
+
+    /// A panic while the lock was held cannot leave the counters half-written in a way
+    /// that matters to a test double, so a poisoned lock is simply taken over.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

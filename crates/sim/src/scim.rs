@@ -1,0 +1,135 @@
+//! What every SCIM request of a workspace goes through (counting, the bearer token, the
+//! injected latency), and the endpoints that hold no accounts.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::header::{AUTHORIZATION, HOST};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::error::{scim_json, ScimError};
+use crate::state::Workspace;
+use crate::Simulator;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Call {
+    Create,
+    Other,
+}
+
+/// Counts the call (refused ones too, so a test can assert that nothing reached the
+/// service), checks the token, runs `work` under the lock, then delays the answer by the
+/// workspace's latency with the lock released.
+pub(crate) async fn answer(
+    sim: &Simulator,
+    workspace: &str,
+    headers: &HeaderMap,
+    call: Call,
+    work: impl FnOnce(&mut Workspace) -> Response,
+) -> Response {
+    let (latency, response) = {
+        let mut state = sim.lock();
+        let Some(entry) = state.workspaces.get_mut(workspace) else {
+            return ScimError::not_found(format!("there is no workspace named {workspace:?}"))
+                .into_response();
+        };
+        entry.calls += 1;
+        if call == Call::Create {
+            entry.create_calls += 1;
+        }
+        let response = if bearer_token(headers) == Some(entry.token.as_str()) {
+            work(entry)
+        } else {
+            tracing::debug!(workspace, "simulator refused a bearer token");
+            ScimError::unauthorized().into_response()
+        };
+        (entry.latency(), response)
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    response
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+/// The workspace's SCIM base URL as the client addressed it, for `meta.location`.
+pub(crate) fn base_url(headers: &HeaderMap, workspace: &str) -> String {
+    let host = headers
+        .get(HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}/scim/{workspace}/v2")
+}
+
+pub(crate) async fn service_provider_config(
+    State(sim): State<Simulator>,
+    Path(workspace): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let location = format!("{}/ServiceProviderConfig", base_url(&headers, &workspace));
+    answer(&sim, &workspace, &headers, Call::Other, |_| {
+        scim_json(StatusCode::OK, &service_provider_config_document(&location))
+    })
+    .await
+}
+
+/// RFC 7643 §5: what this service supports, so a client can discover it.
+fn service_provider_config_document(location: &str) -> serde_json::Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+        "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
+        "patch": {"supported": false},
+        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": true, "maxResults": crate::users::MAX_RESULTS},
+        "changePassword": {"supported": false},
+        "sort": {"supported": false},
+        "etag": {"supported": false},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "Authentication with a bearer token issued per workspace",
+            "specUri": "https://www.rfc-editor.org/info/rfc6750",
+            "primary": true
+        }],
+        "meta": {"resourceType": "ServiceProviderConfig", "location": location}
+    })
+}
+
+/// A known SCIM path with a method this simulator does not offer; RFC 7644 §3.12 answers
+/// unsupported operations with 501.
+pub(crate) async fn not_implemented(
+    State(sim): State<Simulator>,
+    Path(params): Path<HashMap<String, String>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let workspace = params.get("ws").cloned().unwrap_or_default();
+    answer(&sim, &workspace, &headers, Call::Other, |_| {
+        let detail = format!("this service does not implement {method} {}", uri.path());
+        ScimError::new(StatusCode::NOT_IMPLEMENTED, None, detail).into_response()
+    })
+    .await
+}
+
+pub(crate) async fn no_such_endpoint(
+    State(sim): State<Simulator>,
+    Path(params): Path<HashMap<String, String>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let workspace = params.get("ws").cloned().unwrap_or_default();
+    answer(&sim, &workspace, &headers, Call::Other, |_| {
+        ScimError::not_found(format!("this service has no endpoint {}", uri.path())).into_response()
+    })
+    .await
+}

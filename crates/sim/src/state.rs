@@ -1,0 +1,170 @@
+//! The simulator's memory: workspaces, their accounts, what each one was asked, and the
+//! faults it was told to inject.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Faults a workspace injects into its SCIM answers. Setting faults replaces the previous
+/// ones, so a test states the whole situation it wants.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    /// Delays every SCIM answer of the workspace, after the work is done, so a client
+    /// that gives up early leaves the effect behind as a real slow service would.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// Refuses the next creates without creating anything.
+    #[serde(default)]
+    pub fail_next_creates: Option<FailCreates>,
+    /// The next creates do create the account but answer 500, as if the response was
+    /// lost on the way back; a client must look up before it retries.
+    #[serde(default)]
+    pub lose_next_create_responses: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailCreates {
+    pub count: u32,
+    /// Any 4xx or 5xx status; 429 carries `Retry-After` when `retry_after_secs` is set.
+    pub status: u16,
+    #[serde(default)]
+    pub retry_after_secs: Option<u64>,
+    /// The SCIM `detail` of the error; a sentence fitting the status when absent.
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// What a workspace holds and was asked, for tests to assert on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceStats {
+    pub workspace: String,
+    pub accounts: usize,
+    /// Every request to the workspace, refused ones included.
+    pub calls: u64,
+    /// Every `POST /Users`, refused ones included.
+    pub create_calls: u64,
+    /// Authenticated `POST /Users` per lowercased `userName`.
+    pub create_calls_by_user_name: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum SimError {
+    #[error("there is no workspace named {0:?}; create it first")]
+    UnknownWorkspace(String),
+    #[error("a failing create must answer a 4xx or 5xx status, not {0}")]
+    InvalidFaultStatus(u16),
+}
+
+impl Faults {
+    pub(crate) fn check(&self) -> Result<(), SimError> {
+        match &self.fail_next_creates {
+            Some(fail) if !(400..=599).contains(&fail.status) => {
+                Err(SimError::InvalidFaultStatus(fail.status))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) workspaces: HashMap<String, Workspace>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Workspace {
+    pub(crate) token: String,
+    /// In creation order, which is the order of list answers; accounts are never removed,
+    /// so the indexes below stay valid.
+    users: Vec<Value>,
+    by_id: HashMap<String, usize>,
+    /// Keyed by lowercased userName: RFC 7643 declares userName caseExact=false.
+    by_user_name: HashMap<String, usize>,
+    pub(crate) calls: u64,
+    pub(crate) create_calls: u64,
+    create_calls_by_user_name: BTreeMap<String, u64>,
+    pub(crate) faults: Faults,
+}
+
+impl Workspace {
+    pub(crate) fn new(token: String) -> Self {
+        Self {
+            token,
+            users: Vec::new(),
+            by_id: HashMap::new(),
+            by_user_name: HashMap::new(),
+            calls: 0,
+            create_calls: 0,
+            create_calls_by_user_name: BTreeMap::new(),
+            faults: Faults::default(),
+        }
+    }
+
+    pub(crate) fn stats(&self, name: &str) -> WorkspaceStats {
+        WorkspaceStats {
+            workspace: name.to_owned(),
+            accounts: self.users.len(),
+            calls: self.calls,
+            create_calls: self.create_calls,
+            create_calls_by_user_name: self.create_calls_by_user_name.clone(),
+        }
+    }
+
+    pub(crate) fn latency(&self) -> Duration {
+        Duration::from_millis(self.faults.latency_ms)
+    }
+
+    pub(crate) fn count_create_for(&mut self, user_name: &str) {
+        *self
+            .create_calls_by_user_name
+            .entry(user_name.to_lowercase())
+            .or_default() += 1;
+    }
+
+    pub(crate) fn users(&self) -> &[Value] {
+        &self.users
+    }
+
+    pub(crate) fn user(&self, id: &str) -> Option<&Value> {
+        self.by_id.get(id).and_then(|&index| self.users.get(index))
+    }
+
+    pub(crate) fn holds_user_name(&self, user_name: &str) -> bool {
+        self.by_user_name.contains_key(&user_name.to_lowercase())
+    }
+
+    /// Stores a resource that already carries its `id`; the caller checked uniqueness.
+    pub(crate) fn insert(&mut self, id: String, user_name: &str, resource: Value) {
+        let index = self.users.len();
+        self.users.push(resource);
+        self.by_id.insert(id, index);
+        self.by_user_name.insert(user_name.to_lowercase(), index);
+    }
+
+    /// Takes one injected create failure, if any is left.
+    pub(crate) fn take_create_failure(&mut self) -> Option<FailCreates> {
+        let fail = self.faults.fail_next_creates.as_mut()?;
+        if fail.count == 0 {
+            self.faults.fail_next_creates = None;
+            return None;
+        }
+        fail.count -= 1;
+        let taken = fail.clone();
+        if fail.count == 0 {
+            self.faults.fail_next_creates = None;
+        }
+        Some(taken)
+    }
+
+    pub(crate) fn take_lost_response(&mut self) -> bool {
+        if self.faults.lose_next_create_responses == 0 {
+            return false;
+        }
+        self.faults.lose_next_create_responses -= 1;
+        true
+    }
+}

@@ -1,0 +1,7 @@
+//! The simulator seen from outside, through its router. One test binary, for build
+//! time (STYLE.md).
+
+mod admin;
+mod faults;
+mod helpers;
+mod users;

@@ -1,0 +1,60 @@
+//! The projector: one integration-log entry per result event. The entry's id is the
+//! event's id, so a redelivered event changes nothing (DESIGN.md promise 5). It acks
+//! only after the entry is committed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use provisioner_broker::{
+    ack, requeue, run_consumer, set_aside, ConsumerSpec, Delivery, Publisher,
+};
+use provisioner_core::event::{AccountResult, CloudEvent};
+use provisioner_store::Store;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone)]
+struct Projector {
+    store: Store,
+    publisher: Arc<Publisher>,
+}
+
+pub async fn run(
+    store: Store,
+    publisher: Arc<Publisher>,
+    spec: ConsumerSpec,
+    shutdown: CancellationToken,
+) {
+    let topology = publisher.topology().clone();
+    let projector = Projector { store, publisher };
+    run_consumer(spec, topology, shutdown, move |delivery| {
+        let projector = projector.clone();
+        async move { projector.handle(delivery).await }
+    })
+    .await;
+    tracing::info!("projector stopped");
+}
+
+impl Projector {
+    async fn handle(&self, delivery: Delivery) {
+        let event: CloudEvent<AccountResult> = match serde_json::from_slice(&delivery.data) {
+            Ok(event) => event,
+            Err(error) => {
+                let reason = format!("not a provisioner result event: {error}");
+                set_aside(&self.publisher, &delivery, &reason).await;
+                return;
+            }
+        };
+        match self.store.record_log_entry(&event).await {
+            Ok(written) => {
+                tracing::debug!(event_id = %event.id, request_id = %event.data.request_id, written, "log entry recorded");
+                ack(&delivery).await;
+            }
+            Err(error) => {
+                tracing::warn!(event_id = %event.id, error = %error, "could not record log entry; will retry");
+                // A short pause so an outage does not turn into a redelivery storm.
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                requeue(&delivery).await;
+            }
+        }
+    }
+}

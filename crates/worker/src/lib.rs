@@ -1,0 +1,93 @@
+//! The worker: takes a request from the queue, claims it in PostgreSQL, checks the
+//! integration, calls the SaaS through the service's connector and records exactly one
+//! outcome. It acks only after the outcome (or the parked retry) is committed, so a
+//! crash at any point leads to a redelivery that the claim and the lookup-before-create
+//! make harmless.
+
+mod attempt;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use provisioner_broker::{
+    ack, requeue, run_consumer, set_aside, ConsumerSpec, Delivery, Publisher,
+};
+use provisioner_connectors::Catalog;
+use provisioner_core::event::RequestMessage;
+use provisioner_core::retry::RetryPolicy;
+use provisioner_store::Store;
+use tokio_util::sync::CancellationToken;
+
+pub use attempt::AttemptError;
+
+#[derive(Clone)]
+pub struct Worker {
+    pub(crate) store: Store,
+    pub(crate) publisher: Arc<Publisher>,
+    pub(crate) catalog: Arc<Catalog>,
+    pub(crate) retry_policy: RetryPolicy,
+    /// A claim older than this is presumed abandoned by a worker that died.
+    pub(crate) claim_lease: Duration,
+}
+
+impl Worker {
+    pub fn new(
+        store: Store,
+        publisher: Arc<Publisher>,
+        catalog: Arc<Catalog>,
+        retry_policy: RetryPolicy,
+    ) -> Self {
+        Self {
+            store,
+            publisher,
+            catalog,
+            retry_policy,
+            claim_lease: Duration::from_secs(120),
+        }
+    }
+
+    pub async fn run(self, spec: ConsumerSpec, shutdown: CancellationToken) {
+        let topology = self.publisher.topology().clone();
+        run_consumer(spec, topology, shutdown, move |delivery| {
+            let worker = self.clone();
+            async move { worker.handle(delivery).await }
+        })
+        .await;
+        tracing::info!("worker stopped");
+    }
+
+    async fn handle(&self, delivery: Delivery) {
+        let message: RequestMessage = match serde_json::from_slice(&delivery.data) {
+            Ok(message) => message,
+            Err(error) => {
+                let reason = format!("not a provisioning request message: {error}");
+                return set_aside(&self.publisher, &delivery, &reason).await;
+            }
+        };
+        match self.attempt(message, delivery.redelivered).await {
+            Ok(()) => ack(&delivery).await,
+            Err(AttemptError::Poison(reason)) => {
+                set_aside(&self.publisher, &delivery, &reason).await
+            }
+            Err(AttemptError::Infrastructure(error)) => {
+                tracing::warn!(request_id = %message.request_id, error = %error,
+                    "attempt interrupted by an outage; trying again after a delay");
+                self.try_later(&delivery, &message).await;
+            }
+        }
+    }
+
+    /// An outage of PostgreSQL or the broker is not the request's fault: park it in the
+    /// shortest delay queue rather than requeue it at once, so the delivery limit is not
+    /// spent in a tight loop.
+    async fn try_later(&self, delivery: &Delivery, message: &RequestMessage) {
+        match self.publisher.publish_retry(message, 0).await {
+            Ok(()) => ack(delivery).await,
+            Err(error) => {
+                tracing::warn!(error = %error, "could not park the request; requeueing");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                requeue(delivery).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Reading client input into typed values, collecting every field error at once so a
+//! person fixes a form in one round trip.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::problem::{FieldError, Problem};
+
+/// A JSON object body. Anything else — another content type, invalid JSON, an array —
+/// is refused with a problem that says which.
+pub struct JsonObject(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
+        let is_json = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim();
+                mime == "application/json" || mime.ends_with("+json")
+            });
+        if !is_json {
+            return Err(Problem::unsupported_media_type());
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|_| Problem::payload_too_large())?;
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(object)) => Ok(Self(object)),
+            Ok(_) => Err(Problem::malformed_body("the body must be a JSON object")),
+            Err(error) => Err(Problem::malformed_body(error.to_string())),
+        }
+    }
+}
+
+/// Takes fields out of a JSON object, remembering what was wrong with each.
+pub struct Fields {
+    object: Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+impl Fields {
+    pub fn new(object: Map<String, Value>) -> Self {
+        Self {
+            object,
+            errors: Vec::new(),
+        }
+    }
+
+    fn take(&mut self, name: &str) -> Option<Value> {
+        self.object.remove(name).filter(|v| !v.is_null())
+    }
+
+    pub fn has_error(&self, field: &str) -> bool {
+        self.errors.iter().any(|e| e.field == field)
+    }
+
+    pub fn error(&mut self, field: &str, detail: impl Into<String>) {
+        self.errors.push(FieldError::new(field, detail));
+    }
+
+    pub fn required_string(&mut self, name: &str, max_len: usize) -> Option<String> {
+        let value = self.optional_string(name, max_len);
+        if value.is_none() && !self.has_error(name) {
+            self.error(name, "is required");
+        }
+        value
+    }
+
+    pub fn optional_string(&mut self, name: &str, max_len: usize) -> Option<String> {
+        match self.take(name)? {
+            Value::String(s) if s.trim().is_empty() => {
+                self.error(name, "must not be empty");
+                None
+            }
+            Value::String(s) if s.chars().count() > max_len => {
+                self.error(name, format!("must be at most {max_len} characters"));
+                None
+            }
+            Value::String(s) => Some(s.trim().to_owned()),
+            other => {
+                self.error(name, format!("must be a string, not {}", json_type(&other)));
+                None
+            }
+        }
+    }
+
+    pub fn required_uuid(&mut self, name: &str) -> Option<Uuid> {
+        let value = self.optional_uuid(name);
+        if value.is_none() && !self.has_error(name) {
+            self.error(name, "is required");
+        }
+        value
+    }
+
+    pub fn optional_uuid(&mut self, name: &str) -> Option<Uuid> {
+        match self.take(name)? {
+            Value::String(s) => match Uuid::parse_str(&s) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    self.error(name, "must be a UUID");
+                    None
+                }
+            },
+            other => {
+                self.error(
+                    name,
+                    format!("must be a UUID string, not {}", json_type(&other)),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn optional_object(&mut self, name: &str) -> Option<Map<String, Value>> {
+        match self.take(name)? {
+            Value::Object(object) => Some(object),
+            other => {
+                self.error(
+                    name,
+                    format!("must be an object, not {}", json_type(&other)),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn required_object(&mut self, name: &str) -> Option<Map<String, Value>> {
+        let value = self.optional_object(name);
+        if value.is_none() && !self.has_error(name) {
+            self.error(name, "is required");
+        }
+        value
+    }
+
+    /// Fails with every error found, including fields this endpoint does not know (a
+    /// client that sends `tenant_id` or `state` learns they are not its to set).
+    pub fn finish(mut self) -> Result<(), Problem> {
+        let mut unknown: Vec<String> = self.object.keys().cloned().collect();
+        unknown.sort();
+        for name in unknown {
+            self.error(&name, "is not a field of this request");
+        }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Problem::invalid_fields(self.errors))
+        }
+    }
+}
+
+pub fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Query parameters, refused when unknown so a typo in a filter never silently
+/// returns everything.
+pub struct Query {
+    params: HashMap<String, String>,
+}
+
+impl Query {
+    pub fn new(params: HashMap<String, String>, known: &[&str]) -> Result<Self, Problem> {
+        if let Some(unknown) = params.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(Problem::bad_parameter(
+                unknown,
+                format!("unknown parameter; expected one of {}", known.join(", ")),
+            ));
+        }
+        Ok(Self { params })
+    }
+
+    pub fn string(&self, name: &str) -> Option<String> {
+        self.params.get(name).filter(|v| !v.is_empty()).cloned()
+    }
+
+    pub fn parsed<T>(&self, name: &str, expected: &str) -> Result<Option<T>, Problem>
+    where
+        T: std::str::FromStr,
+    {
+        self.string(name)
+            .map(|raw| {
+                raw.parse()
+                    .map_err(|_| Problem::bad_parameter(name, format!("must be {expected}")))
+            })
+            .transpose()
+    }
+
+    pub fn time(&self, name: &str) -> Result<Option<DateTime<Utc>>, Problem> {
+        self.string(name)
+            .map(|raw| {
+                DateTime::parse_from_rfc3339(&raw)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| Problem::bad_parameter(name, "must be an RFC 3339 time"))
+            })
+            .transpose()
+    }
+
+    /// Page size: 50 unless asked, at most 200.
+    pub fn limit(&self) -> Result<i64, Problem> {
+        match self.parsed::<i64>("limit", "an integer from 1 to 200")? {
+            None => Ok(50),
+            Some(n) if (1..=200).contains(&n) => Ok(n),
+            Some(_) => Err(Problem::bad_parameter(
+                "limit",
+                "must be an integer from 1 to 200",
+            )),
+        }
+    }
+
+    pub fn cursor(&self) -> Result<Option<provisioner_core::cursor::Cursor>, Problem> {
+        self.string("cursor")
+            .map(|raw| {
+                provisioner_core::cursor::Cursor::decode(&raw)
+                    .map_err(|e| Problem::bad_parameter("cursor", e.to_string()))
+            })
+            .transpose()
+    }
+}

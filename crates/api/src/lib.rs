@@ -1,0 +1,93 @@
+//! The HTTP API (`../../schemas/openapi.yaml`). Handlers stay thin: they check the
+//! caller, read the input into domain types, call the store, and answer.
+
+mod auth;
+mod input;
+mod problem;
+mod routes;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use provisioner_broker::Publisher;
+use provisioner_connectors::Catalog;
+use provisioner_store::Store;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::trace::TraceLayer;
+
+pub use problem::{FieldError, Problem};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub publisher: Arc<Publisher>,
+    pub catalog: Arc<Catalog>,
+}
+
+/// Every route the API serves, as `(method, path)` in OpenAPI's path syntax. A test
+/// checks that this list, the router and `schemas/openapi.yaml` agree.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/v1/services"),
+    ("GET", "/v1/integrations"),
+    ("POST", "/v1/integrations"),
+    ("GET", "/v1/integrations/{id}"),
+    ("POST", "/v1/integrations/{id}/check"),
+    ("POST", "/v1/employees"),
+    ("GET", "/v1/employees/{id}"),
+    ("GET", "/v1/provisioning-requests"),
+    ("POST", "/v1/provisioning-requests"),
+    ("GET", "/v1/provisioning-requests/{id}"),
+    ("GET", "/v1/integration-log"),
+];
+
+/// Request bodies are small JSON documents; anything bigger is refused unread.
+const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(routes::health::alive))
+        .route("/readyz", get(routes::health::ready))
+        .route("/v1/services", get(routes::services::list))
+        .route(
+            "/v1/integrations",
+            get(routes::integrations::list).post(routes::integrations::create),
+        )
+        .route("/v1/integrations/{id}", get(routes::integrations::show))
+        .route(
+            "/v1/integrations/{id}/check",
+            post(routes::integrations::check),
+        )
+        .route("/v1/employees", post(routes::employees::create))
+        .route("/v1/employees/{id}", get(routes::employees::show))
+        .route(
+            "/v1/provisioning-requests",
+            get(routes::requests::list).post(routes::requests::submit),
+        )
+        .route(
+            "/v1/provisioning-requests/{id}",
+            get(routes::requests::show),
+        )
+        .route("/v1/integration-log", get(routes::log::list))
+        .fallback(|| async { Problem::no_route() })
+        .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` is cancelled, then finishes the requests in hand.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    tracing::info!(address = %listener.local_addr()?, "api listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}

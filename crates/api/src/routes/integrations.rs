@@ -1,0 +1,208 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use provisioner_connectors::IntegrationTarget;
+use provisioner_core::{IntegrationStatus, Scope};
+use provisioner_store::{Integration, NewIntegration, StoreError};
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::input::{Fields, JsonObject};
+use crate::problem::Problem;
+use crate::routes::path_id;
+use crate::AppState;
+
+/// What clients see of an integration: never its credentials.
+pub fn view(integration: &Integration) -> Value {
+    let mut body = json!({
+        "id": integration.id,
+        "service": integration.service,
+        "workspace": integration.workspace,
+        "status": integration.status,
+        "checked_at": integration.checked_at,
+        "created_at": integration.created_at,
+    });
+    if let Some(base_url) = &integration.base_url {
+        body["base_url"] = json!(base_url);
+    }
+    if let Some(reason) = &integration.status_reason {
+        body["status_reason"] = json!(reason);
+    }
+    body
+}
+
+pub async fn create(
+    caller: Caller,
+    State(state): State<AppState>,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    caller.require(Scope::IntegrationsAdmin)?;
+    let mut fields = Fields::new(body);
+    let service_key = fields.required_string("service", 100);
+    let workspace = fields.required_string("workspace", 200);
+    let base_url = fields.optional_string("base_url", 2000);
+    let credentials = fields.required_object("credentials");
+    let service = service_key.as_deref().and_then(|key| {
+        let found = state.catalog.service(key);
+        if found.is_none() {
+            let known: Vec<&str> = state.catalog.services().iter().map(|s| s.key).collect();
+            fields.error(
+                "service",
+                format!("unknown service; expected one of {}", known.join(", ")),
+            );
+        }
+        found
+    });
+    if let Some(raw) = &base_url {
+        match url::Url::parse(raw) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+            _ => fields.error("base_url", "must be an http or https URL"),
+        }
+    }
+    if let Some(service) = service {
+        if service.requires_base_url && base_url.is_none() {
+            fields.error("base_url", format!("is required for {}", service.name));
+        }
+        if let Some(credentials) = &credentials {
+            if let Err(errors) = state
+                .catalog
+                .validate_credentials(service.key, &Value::Object(credentials.clone()))
+            {
+                for error in errors {
+                    fields.error(
+                        &format!("credentials{}", pointer_to_path(&error.field)),
+                        error.message,
+                    );
+                }
+            }
+        }
+    }
+    fields.finish()?;
+    let (Some(service), Some(workspace), Some(credentials)) = (service, workspace, credentials)
+    else {
+        return Err(Problem::internal());
+    };
+
+    let mut new = NewIntegration {
+        service: service.key.to_owned(),
+        workspace,
+        base_url,
+        credentials: Value::Object(credentials),
+        status: IntegrationStatus::Ok,
+        status_reason: None,
+    };
+    let (status, reason) = check_at_service(
+        &state,
+        &new.service,
+        &new.workspace,
+        new.base_url.as_deref(),
+        &new.credentials,
+    )
+    .await;
+    new.status = status;
+    new.status_reason = reason;
+    match state.store.insert_integration(caller.tenant_id, &new).await {
+        Ok(integration) => Ok((StatusCode::CREATED, Json(view(&integration)))),
+        Err(StoreError::AlreadyExists(_)) => Err(Problem::conflict(format!(
+            "an integration for {} workspace {} already exists",
+            new.service, new.workspace
+        ))),
+        Err(error) => Err(error.into()),
+    }
+}
+
+pub async fn list(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>, Problem> {
+    caller.require_any(&[Scope::IntegrationsAdmin, Scope::RequestsWrite])?;
+    let integrations = state.store.integrations(caller.tenant_id).await?;
+    let items: Vec<Value> = integrations.iter().map(view).collect();
+    Ok(Json(json!({ "integrations": items })))
+}
+
+pub async fn show(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    caller.require_any(&[Scope::IntegrationsAdmin, Scope::RequestsWrite])?;
+    let integration = find(&state, &caller, &id).await?;
+    Ok(Json(view(&integration)))
+}
+
+/// Re-checks the integration at the SaaS (what a person does after re-integrating).
+pub async fn check(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    caller.require(Scope::IntegrationsAdmin)?;
+    let integration = find(&state, &caller, &id).await?;
+    let (status, reason) = check_at_service(
+        &state,
+        &integration.service,
+        &integration.workspace,
+        integration.base_url.as_deref(),
+        &integration.credentials,
+    )
+    .await;
+    let updated = state
+        .store
+        .set_integration_status(
+            caller.tenant_id,
+            integration.id.into(),
+            status,
+            reason.as_deref(),
+        )
+        .await?;
+    tracing::info!(integration_id = %integration.id, status = status.as_str(), "integration checked");
+    Ok(Json(view(&updated)))
+}
+
+/// The caller's integration named in the path; any other id is simply not found.
+async fn find(state: &AppState, caller: &Caller, raw_id: &str) -> Result<Integration, Problem> {
+    let id = path_id(raw_id, "integration")?;
+    state
+        .store
+        .integration(caller.tenant_id, id.into())
+        .await?
+        .ok_or_else(|| Problem::not_found("integration"))
+}
+
+/// Asks the SaaS whether the integration works. A service without a connector has
+/// nothing to ask; it is recorded as usable and says so.
+async fn check_at_service(
+    state: &AppState,
+    service: &str,
+    workspace: &str,
+    base_url: Option<&str>,
+    credentials: &Value,
+) -> (IntegrationStatus, Option<String>) {
+    let Some(connector) = state.catalog.connector(service) else {
+        return (
+            IntegrationStatus::Ok,
+            Some("this service has no connector yet; nothing was checked".into()),
+        );
+    };
+    let Some(base_url) = base_url.and_then(|raw| raw.parse().ok()) else {
+        return (
+            IntegrationStatus::Error,
+            Some("the integration has no valid base URL".into()),
+        );
+    };
+    let target = IntegrationTarget {
+        workspace: workspace.to_owned(),
+        base_url,
+        credentials: credentials.clone(),
+    };
+    match connector.check(&target).await {
+        Ok(()) => (IntegrationStatus::Ok, None),
+        Err(failure) => (IntegrationStatus::Error, Some(failure.to_string())),
+    }
+}
+
+/// `/token` (a JSON Pointer from schema validation) → `.token`.
+pub fn pointer_to_path(pointer: &str) -> String {
+    if pointer.is_empty() || pointer == "/" {
+        return String::new();
+    }
+    pointer.replace('/', ".")
+}

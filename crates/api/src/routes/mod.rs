@@ -1,0 +1,15 @@
+pub mod employees;
+pub mod health;
+pub mod integrations;
+pub mod log;
+pub mod requests;
+pub mod services;
+
+use uuid::Uuid;
+
+use crate::problem::Problem;
+
+/// An id in a path that is not even a UUID names nothing that exists.
+pub fn path_id(raw: &str, what: &str) -> Result<Uuid, Problem> {
+    Uuid::parse_str(raw).map_err(|_| Problem::not_found(what))
+}

@@ -1,0 +1,26 @@
+use axum::extract::State;
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::AppState;
+
+/// The catalog: every service, whether it can provision, and the fields it needs.
+pub async fn list(_caller: Caller, State(state): State<AppState>) -> Json<Value> {
+    let services: Vec<Value> = state
+        .catalog
+        .services()
+        .iter()
+        .map(|s| {
+            json!({
+                "key": s.key,
+                "name": s.name,
+                "provisioning": s.provisioning,
+                "requires_base_url": s.requires_base_url,
+                "account_schema": s.account_schema,
+                "credentials_schema": s.credentials_schema,
+            })
+        })
+        .collect();
+    Json(json!({ "services": services }))
+}

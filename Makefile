@@ -1,0 +1,56 @@
+# Two commands do all the set-up: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+BIN := target/debug/provisioner
+RUN_DIR := .run
+API_LISTEN ?= 127.0.0.1:8080
+SIM_LISTEN ?= 127.0.0.1:9090
+export DATABASE_URL ?= postgres://provisioner:provisioner@127.0.0.1:5432/provisioner
+export AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/%2f
+export TEST_DATABASE_URL ?= postgres://provisioner:provisioner@127.0.0.1:5432/postgres
+
+.PHONY: help services build run stop test lint fmt clean-test-databases
+
+help:
+	@echo "make run    start PostgreSQL and RabbitMQ if needed, the whole system and the SaaS simulator, with a demo tenant"
+	@echo "make stop   stop what make run started"
+	@echo "make test   start the services if needed and run every test"
+	@echo "make lint   rustfmt and clippy, as CI runs them"
+
+services:
+	@deploy/local/ensure-services.sh
+
+build:
+	cargo build --locked -p provisioner
+
+run: services build stop
+	@mkdir -p $(RUN_DIR)
+	$(BIN) migrate
+	@PROVISIONER_LOG_FORMAT=text nohup $(BIN) sim --listen $(SIM_LISTEN) >$(RUN_DIR)/sim.log 2>&1 & echo $$! >$(RUN_DIR)/sim.pid
+	@PROVISIONER_ALLOW_PRIVATE_NETWORKS=true PROVISIONER_LOG_FORMAT=text PROVISIONER_LISTEN=$(API_LISTEN) \
+		nohup $(BIN) serve >$(RUN_DIR)/serve.log 2>&1 & echo $$! >$(RUN_DIR)/serve.pid
+	@for i in $$(seq 1 120); do curl -fsS http://$(API_LISTEN)/readyz >/dev/null 2>&1 && break; sleep 0.5; done
+	@curl -fsS http://$(API_LISTEN)/readyz >/dev/null || { echo "provisioner did not become ready; see $(RUN_DIR)/serve.log"; tail -n 20 $(RUN_DIR)/serve.log; exit 1; }
+	@API_URL=http://$(API_LISTEN) SIM_URL=http://$(SIM_LISTEN) PROVISIONER_BIN=$(BIN) deploy/local/demo.sh
+
+stop:
+	@for name in serve sim; do \
+		if [ -f $(RUN_DIR)/$$name.pid ]; then \
+			pid=$$(cat $(RUN_DIR)/$$name.pid); \
+			kill $$pid 2>/dev/null && while kill -0 $$pid 2>/dev/null; do sleep 0.2; done; \
+			rm -f $(RUN_DIR)/$$name.pid; \
+		fi; \
+	done
+
+# Test databases are named prov_test_*; ones left by an interrupted run are dropped first.
+clean-test-databases:
+	@psql "$(TEST_DATABASE_URL)" -Atqc "select datname from pg_database where datname like 'prov\_test\_%'" \
+		| while read -r db; do psql "$(TEST_DATABASE_URL)" -qc "drop database if exists \"$$db\"" >/dev/null; done
+
+test: services clean-test-databases
+	cargo test --locked --workspace --no-fail-fast
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --locked --workspace --all-targets -- -D warnings

@@ -1,0 +1,185 @@
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use provisioner::settings::Settings;
+use provisioner::startup::{self, Components};
+use provisioner_core::{Scope, TenantId};
+use provisioner_store::Store;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(
+    name = "provisioner",
+    version,
+    about = "Issues SaaS accounts for employees, event by event"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Creates the database if needed and applies migrations.
+    Migrate {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Runs api, relay, worker and projector (or the ones named) in one process.
+    Serve {
+        #[command(flatten)]
+        settings: Settings,
+        /// Comma-separated subset: api,relay,worker,projector.
+        #[arg(long, default_value = "api,relay,worker,projector")]
+        components: Components,
+        #[arg(long, env = "PROVISIONER_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Tenants.
+    Tenants {
+        #[command(subcommand)]
+        command: TenantsCommand,
+    },
+    /// API tokens.
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+    /// The SaaS simulator, for tests and the demo.
+    Sim {
+        #[arg(long, env = "PROVISIONER_SIM_LISTEN", default_value = "127.0.0.1:9090")]
+        listen: SocketAddr,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantsCommand {
+    /// Creates a tenant and prints its id with a token that has every scope.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokensCommand {
+    /// Creates a token for a tenant with the given scopes.
+    Create {
+        #[arg(long)]
+        tenant: TenantId,
+        /// Comma-separated, e.g. requests:write,requests:read
+        #[arg(long, value_delimiter = ',', required = true)]
+        scopes: Vec<Scope>,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    provisioner::telemetry::init();
+    match cli.command {
+        Command::Migrate { settings } => {
+            Store::create_database_if_missing(&settings.database_url).await?;
+            store(&settings)?
+                .migrate()
+                .await
+                .context("applying migrations")?;
+            tracing::info!("migrations applied");
+        }
+        Command::Serve {
+            settings,
+            components,
+            listen,
+        } => {
+            let listener = if components.api {
+                Some(
+                    TcpListener::bind(listen)
+                        .await
+                        .with_context(|| format!("binding {listen}"))?,
+                )
+            } else {
+                None
+            };
+            let shutdown = shutdown_on_signal();
+            startup::serve(&settings, components, listener, shutdown).await?;
+        }
+        Command::Tenants {
+            command: TenantsCommand::Create { name, settings },
+        } => {
+            let store = store(&settings)?;
+            let tenant_id = store
+                .create_tenant(&name)
+                .await
+                .context("creating the tenant")?;
+            let token = store.create_token(tenant_id, &Scope::ALL).await?;
+            println!("{}", json!({"tenant_id": tenant_id, "token": token.token}));
+        }
+        Command::Tokens {
+            command:
+                TokensCommand::Create {
+                    tenant,
+                    scopes,
+                    settings,
+                },
+        } => {
+            let store = store(&settings)?;
+            let token = store
+                .create_token(tenant, &scopes)
+                .await
+                .with_context(|| format!("creating a token for tenant {tenant}"))?;
+            println!("{}", json!({"token": token.token, "scopes": token.scopes}));
+        }
+        Command::Sim { listen } => {
+            let listener = TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("binding {listen}"))?;
+            tracing::info!(address = %listener.local_addr()?, "simulator listening");
+            let shutdown = shutdown_on_signal();
+            provisioner_sim::Simulator::new()
+                .serve(listener, async move { shutdown.cancelled().await })
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn store(settings: &Settings) -> anyhow::Result<Store> {
+    Ok(Store::connect_lazy(&settings.database_url, 2)?)
+}
+
+/// Cancelled on SIGINT or SIGTERM, so in-flight work drains before exit.
+fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(term) => term,
+                    Err(_) => {
+                        let _ = ctrl_c.await;
+                        cancel.cancel();
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutdown requested; draining");
+        cancel.cancel();
+    });
+    token
+}

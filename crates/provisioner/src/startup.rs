@@ -1,0 +1,163 @@
+//! Builds the components a process runs and runs them until shutdown.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use provisioner_api::AppState;
+use provisioner_broker::{ConsumerSpec, Publisher, Topology};
+use provisioner_connectors::{Catalog, HttpClient, HttpOptions};
+use provisioner_core::retry::RetryPolicy;
+use provisioner_relay::RelayConfig;
+use provisioner_store::Store;
+use provisioner_worker::Worker;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::settings::Settings;
+
+/// Which components this process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Components {
+    pub api: bool,
+    pub relay: bool,
+    pub worker: bool,
+    pub projector: bool,
+}
+
+impl Components {
+    pub const ALL: Self = Self {
+        api: true,
+        relay: true,
+        worker: true,
+        projector: true,
+    };
+}
+
+impl FromStr for Components {
+    type Err = String;
+
+    fn from_str(list: &str) -> Result<Self, String> {
+        let mut chosen = Self {
+            api: false,
+            relay: false,
+            worker: false,
+            projector: false,
+        };
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name {
+                "api" => chosen.api = true,
+                "relay" => chosen.relay = true,
+                "worker" => chosen.worker = true,
+                "projector" => chosen.projector = true,
+                other => {
+                    return Err(format!(
+                    "unknown component {other:?}; expected a list of api, relay, worker, projector"
+                ))
+                }
+            }
+        }
+        if chosen
+            == (Self {
+                api: false,
+                relay: false,
+                worker: false,
+                projector: false,
+            })
+        {
+            return Err("name at least one component".into());
+        }
+        Ok(chosen)
+    }
+}
+
+pub fn topology(settings: &Settings) -> Topology {
+    let topology = Topology::new(settings.amqp_prefix.clone(), RetryPolicy::default().delays);
+    match settings.amqp_queue_expiry_seconds {
+        Some(seconds) => topology.with_queue_expiry(std::time::Duration::from_secs(seconds)),
+        None => topology,
+    }
+}
+
+pub fn catalog(settings: &Settings) -> anyhow::Result<Catalog> {
+    let http = HttpClient::with_options(HttpOptions {
+        allow_private_networks: settings.allow_private_networks,
+        ..HttpOptions::default()
+    })?;
+    Ok(Catalog::new(http))
+}
+
+/// Runs the chosen components until `shutdown` is cancelled and each has drained.
+/// `listener` is required when the api runs.
+pub async fn serve(
+    settings: &Settings,
+    components: Components,
+    listener: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let store = Store::connect_lazy(&settings.database_url, settings.db_max_connections)
+        .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+    let topology = topology(settings);
+    let publisher = Arc::new(Publisher::new(
+        &settings.amqp_url,
+        "provisioner-publisher",
+        topology.clone(),
+    ));
+    let catalog = Arc::new(catalog(settings)?);
+    let consumer = |name: &str, queue: String| ConsumerSpec {
+        url: settings.amqp_url.clone(),
+        name: name.to_owned(),
+        queue,
+        prefetch: settings.prefetch,
+        drain_timeout: settings.drain_timeout(),
+    };
+
+    let mut tasks = JoinSet::new();
+    if components.api {
+        let listener = listener.context("the api needs a listener")?;
+        let state = AppState {
+            store: store.clone(),
+            publisher: publisher.clone(),
+            catalog: catalog.clone(),
+        };
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            if let Err(error) = provisioner_api::serve(listener, state, shutdown).await {
+                tracing::error!(error = %error, "api stopped with an error");
+            }
+        });
+    }
+    if components.relay {
+        tasks.spawn(provisioner_relay::run(
+            store.clone(),
+            publisher.clone(),
+            RelayConfig::default(),
+            shutdown.clone(),
+        ));
+    }
+    if components.worker {
+        let worker = Worker::new(
+            store.clone(),
+            publisher.clone(),
+            catalog.clone(),
+            RetryPolicy::default(),
+        );
+        tasks.spawn(worker.run(
+            consumer("provisioner-worker", topology.requests_queue()),
+            shutdown.clone(),
+        ));
+    }
+    if components.projector {
+        tasks.spawn(provisioner_projector::run(
+            store.clone(),
+            publisher.clone(),
+            consumer("provisioner-projector", topology.log_queue()),
+            shutdown.clone(),
+        ));
+    }
+    while tasks.join_next().await.is_some() {}
+    publisher.close().await;
+    store.close().await;
+    Ok(())
+}

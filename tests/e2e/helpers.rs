@@ -1,0 +1,323 @@
+use std::time::Duration;
+
+use provisioner::settings::Settings;
+use provisioner::startup::{self, Components};
+use provisioner_sim::Simulator;
+use provisioner_store::Store;
+use provisioner_test_support::{amqp_url, eventually, fresh_database, unique_amqp_prefix};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const WAIT: Duration = Duration::from_secs(30);
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub token: String,
+    pub tenant_id: provisioner_core::TenantId,
+    pub store: Store,
+    pub settings: Settings,
+    pub sim: Simulator,
+    pub sim_address: String,
+    shutdown: CancellationToken,
+    running: Option<JoinHandle<()>>,
+}
+
+pub fn test_settings(database_url: String) -> Settings {
+    Settings {
+        database_url,
+        db_max_connections: 5,
+        amqp_url: amqp_url(),
+        amqp_prefix: unique_amqp_prefix(),
+        amqp_queue_expiry_seconds: Some(600),
+        prefetch: 20,
+        allow_private_networks: true,
+        drain_seconds: 5,
+    }
+}
+
+/// Starts api, relay, worker and projector in this process on port 0, a simulator on
+/// port 0, and a tenant with a token holding every scope.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Components::ALL).await
+}
+
+pub async fn spawn_app_with(components: Components) -> TestApp {
+    // TEST_LOG=1 shows the components' logs, for a test that needs explaining.
+    if std::env::var_os("TEST_LOG").is_some() {
+        provisioner::telemetry::init();
+    }
+    let database_url = fresh_database().await;
+    let settings = test_settings(database_url);
+    let store = Store::connect_lazy(&settings.database_url, 3).expect("database url");
+    store.migrate().await.expect("migrations apply");
+
+    let sim = Simulator::new();
+    let sim_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind sim");
+    let sim_address = format!("http://{}", sim_listener.local_addr().unwrap());
+    let shutdown = CancellationToken::new();
+    let sim_shutdown = shutdown.clone();
+    tokio::spawn(
+        sim.clone()
+            .serve(sim_listener, async move { sim_shutdown.cancelled().await }),
+    );
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind api");
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let running = {
+        let settings = settings.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            startup::serve(&settings, components, Some(listener), shutdown)
+                .await
+                .expect("components run");
+        })
+    };
+
+    let tenant_id = store.create_tenant("Acme").await.unwrap();
+    let token = store
+        .create_token(tenant_id, &provisioner_core::Scope::ALL)
+        .await
+        .unwrap()
+        .token;
+    let app = TestApp {
+        address,
+        client: reqwest::Client::new(),
+        token,
+        tenant_id,
+        store,
+        settings,
+        sim,
+        sim_address,
+        shutdown,
+        running: Some(running),
+    };
+    let client = app.client.clone();
+    let ready = format!("{}/readyz", app.address);
+    eventually(WAIT, "the api to be ready", || {
+        let client = client.clone();
+        let ready = ready.clone();
+        async move {
+            let response = client.get(&ready).send().await.ok()?;
+            (response.status() == StatusCode::OK).then_some(())
+        }
+    })
+    .await;
+    app
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.get_as(path, &self.token).await
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET reaches the api")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.post_as(path, body, &self.token).await
+    }
+
+    pub async fn post_as(&self, path: &str, body: &Value, token: &str) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST reaches the api")
+    }
+
+    /// Makes a workspace at the simulator and an integration for it; returns the
+    /// integration's id.
+    pub async fn scim_integration(&self, workspace: &str) -> String {
+        let token = format!("secret-{workspace}");
+        self.sim.put_workspace(workspace, &token);
+        let response = self
+            .post(
+                "/v1/integrations",
+                &json!({
+                    "service": "scim",
+                    "workspace": workspace,
+                    "base_url": self.sim_base_url(workspace),
+                    "credentials": {"token": token},
+                }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["status"], "ok", "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    pub fn sim_base_url(&self, workspace: &str) -> String {
+        format!("{}/scim/{workspace}/v2", self.sim_address)
+    }
+
+    pub async fn create_employee(&self, email: &str, given: &str, family: &str) -> String {
+        let response = self
+            .post(
+                "/v1/employees",
+                &json!({"email": email, "given_name": given, "family_name": family}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Submits a request and returns its id, asserting the 202.
+    pub async fn submit(&self, body: &Value) -> String {
+        let response = self.post("/v1/provisioning-requests", body).await;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+        assert_eq!(answer["state"], "queued");
+        answer["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Waits until the request reaches a terminal state and returns it.
+    pub async fn wait_until_finished(&self, request_id: &str) -> Value {
+        let path = format!("/v1/provisioning-requests/{request_id}");
+        eventually(WAIT, "the request to finish", || async {
+            let body: Value = self.get(&path).await.json().await.ok()?;
+            let state = body["state"].as_str()?;
+            ["succeeded", "failed", "rejected", "dead"]
+                .contains(&state)
+                .then_some(body)
+        })
+        .await
+    }
+
+    /// Waits until the integration log holds an entry for the request.
+    pub async fn wait_for_log_entry(&self, request_id: &str) -> Value {
+        let path = format!("/v1/integration-log?request_id={request_id}");
+        eventually(WAIT, "the log entry", || async {
+            let body: Value = self.get(&path).await.json().await.ok()?;
+            body["entries"].as_array()?.first().cloned()
+        })
+        .await
+    }
+
+    pub async fn log_entries(&self, query: &str) -> Vec<Value> {
+        let body: Value = self
+            .get(&format!("/v1/integration-log{query}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        body["entries"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Stops every component, waits for them to drain, and removes this test's queues:
+    /// left to expire, many quorum queues expiring at once stall the broker for
+    /// everyone else.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(running) = self.running.take() {
+            let _ = running.await;
+        }
+        let connection = provisioner_broker::connect(&self.settings.amqp_url, "test-cleanup")
+            .await
+            .expect("broker reachable for cleanup");
+        let channel = connection.create_channel().await.unwrap();
+        startup::topology(&self.settings)
+            .delete(&channel)
+            .await
+            .expect("test topology deleted");
+        let _ = connection.close(200, "done".into()).await;
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub fn scim_account(user_name: &str) -> Value {
+    json!({
+        "user_name": user_name,
+        "email": format!("{}@example.com", user_name.replace(' ', ".")),
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+    })
+}
+
+/// Stores a request the way the api does, without publishing it, as if the process died
+/// right after the commit.
+pub async fn insert_unpublished_request(
+    app: &TestApp,
+    integration_id: &str,
+    user_name: &str,
+) -> String {
+    let new = provisioner_store::NewRequest {
+        integration_id: integration_id.parse().unwrap(),
+        employee_id: None,
+        service: "scim".into(),
+        workspace: "acme".into(),
+        target: user_name.into(),
+        account: scim_account(user_name),
+        idempotency_key: None,
+        request_hash: vec![],
+    };
+    match app.store.insert_request(app.tenant_id, &new).await.unwrap() {
+        provisioner_store::StoredRequest::Created(id) => id.to_string(),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// Makes a claim look abandoned by a worker that died long ago.
+pub async fn age_claim(app: &TestApp, request_id: &str) {
+    let mut connection: sqlx::PgConnection = sqlx::Connection::connect(&app.settings.database_url)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE provisioning_requests SET claimed_at = now() - interval '1 hour' WHERE id = $1",
+    )
+    .bind(uuid::Uuid::parse_str(request_id).unwrap())
+    .execute(&mut connection)
+    .await
+    .unwrap();
+}
+
+pub async fn count_requests(app: &TestApp) -> i64 {
+    let mut connection: sqlx::PgConnection = sqlx::Connection::connect(&app.settings.database_url)
+        .await
+        .unwrap();
+    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM provisioning_requests")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    count
+}
+
+/// Creates an account directly at the simulated SaaS, as its own admin would.
+pub async fn create_at_service(app: &TestApp, workspace: &str, user_name: &str) {
+    let response = app
+        .client
+        .post(format!("{}/Users", app.sim_base_url(workspace)))
+        .bearer_auth(format!("secret-{workspace}"))
+        .header("content-type", "application/scim+json")
+        .json(&json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": user_name,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+}

@@ -1,0 +1,13 @@
+//! End-to-end tests: the real components against real PostgreSQL and RabbitMQ, with the
+//! SaaS simulator on the other side. Each test has its own database and broker names.
+
+mod cli;
+mod employees;
+mod helpers;
+mod idempotency;
+mod integration_errors;
+mod integration_log;
+mod openapi;
+mod provisioning;
+mod tenancy;
+mod validation;

@@ -42,10 +42,12 @@ pub fn test_settings(database_url: String) -> Settings {
 /// Starts api, relay, worker and projector in this process on port 0, a simulator on
 /// port 0, and a tenant with a token holding every scope.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Components::ALL).await
+    spawn_app_with(Components::ALL, None).await
 }
 
-pub async fn spawn_app_with(components: Components) -> TestApp {
+/// Like [`spawn_app`], running only `components`; with `broker_url` they use that
+/// broker address instead of the real one (an unreachable one simulates an outage).
+pub async fn spawn_app_with(components: Components, broker_url: Option<&str>) -> TestApp {
     // TEST_LOG=1 shows the components' logs, for a test that needs explaining.
     if std::env::var_os("TEST_LOG").is_some() {
         provisioner::telemetry::init();
@@ -68,7 +70,10 @@ pub async fn spawn_app_with(components: Components) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind api");
     let address = format!("http://{}", listener.local_addr().unwrap());
     let running = {
-        let settings = settings.clone();
+        let mut settings = settings.clone();
+        if let Some(url) = broker_url {
+            settings.amqp_url = url.to_owned();
+        }
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
             startup::serve(&settings, components, Some(listener), shutdown)
@@ -96,7 +101,12 @@ pub async fn spawn_app_with(components: Components) -> TestApp {
         running: Some(running),
     };
     let client = app.client.clone();
-    let ready = format!("{}/readyz", app.address);
+    let probe = if broker_url.is_some() {
+        "healthz"
+    } else {
+        "readyz"
+    };
+    let ready = format!("{}/{probe}", app.address);
     eventually(WAIT, "the api to be ready", || {
         let client = client.clone();
         let ready = ready.clone();
@@ -220,6 +230,17 @@ impl TestApp {
             .await
             .unwrap();
         body["entries"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Starts more components of the same installation, as another process would.
+    pub fn start_more(&self, components: Components) -> JoinHandle<()> {
+        let settings = self.settings.clone();
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            startup::serve(&settings, components, None, shutdown)
+                .await
+                .expect("components run");
+        })
     }
 
     /// Stops every component, waits for them to drain, and removes this test's queues:

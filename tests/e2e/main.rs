@@ -8,6 +8,7 @@ mod idempotency;
 mod integration_errors;
 mod integration_log;
 mod openapi;
+mod outage;
 mod provisioning;
 mod tenancy;
 mod validation;

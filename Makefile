@@ -26,7 +26,7 @@ build:
 
 run: services build stop
 	@mkdir -p $(RUN_DIR)
-	$(BIN) migrate
+	@PROVISIONER_LOG_FORMAT=text $(BIN) migrate
 	@PROVISIONER_LOG_FORMAT=text nohup $(BIN) sim --listen $(SIM_LISTEN) >$(RUN_DIR)/sim.log 2>&1 & echo $$! >$(RUN_DIR)/sim.pid
 	@PROVISIONER_ALLOW_PRIVATE_NETWORKS=true PROVISIONER_LOG_FORMAT=text PROVISIONER_LISTEN=$(API_LISTEN) \
 		nohup $(BIN) serve >$(RUN_DIR)/serve.log 2>&1 & echo $$! >$(RUN_DIR)/serve.pid

@@ -10,5 +10,6 @@ mod integration_log;
 mod openapi;
 mod outage;
 mod provisioning;
+mod retries;
 mod tenancy;
 mod validation;

@@ -2,6 +2,8 @@
 //! as text for a person at a terminal (`PROVISIONER_LOG_FORMAT=text`). `RUST_LOG`
 //! filters.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
@@ -14,7 +16,11 @@ pub fn init() {
     // try_init: a test process may already have a subscriber.
     if text {
         let _ = registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_writer(std::io::stderr),
+            )
             .try_init();
     } else {
         let _ = registry

@@ -1,0 +1,64 @@
+use provisioner_sim::{FailCreates, Faults};
+use serde_json::json;
+
+use crate::helpers::{scim_account, spawn_app};
+
+#[tokio::test]
+async fn a_transient_failure_waits_in_the_broker_and_then_succeeds() {
+    let app = spawn_app().await;
+    let integration_id = app.scim_integration("acme").await;
+    let faults = Faults {
+        fail_next_creates: Some(FailCreates {
+            count: 1,
+            status: 503,
+            retry_after_secs: None,
+            detail: Some("maintenance".into()),
+        }),
+        ..Faults::default()
+    };
+    app.sim.set_faults("acme", faults).unwrap();
+
+    let id = app
+        .submit(&json!({"integration_id": integration_id, "account": scim_account("ada")}))
+        .await;
+    let request = app.wait_until_finished(&id).await;
+
+    assert_eq!(request["state"], "succeeded", "{request}");
+    assert_eq!(request["attempts"], 2);
+    assert!(request.get("error").is_none(), "a success carries no error");
+    assert_eq!(app.sim.stats("acme").unwrap().accounts, 1);
+    let entries = app.log_entries(&format!("?request_id={id}")).await;
+    assert_eq!(entries.len(), 1, "the retry is not an outcome of its own");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_is_found_on_retry_not_made_twice() {
+    let app = spawn_app().await;
+    let integration_id = app.scim_integration("acme").await;
+    let faults = Faults {
+        lose_next_create_responses: 1,
+        ..Faults::default()
+    };
+    app.sim.set_faults("acme", faults).unwrap();
+
+    let id = app
+        .submit(&json!({"integration_id": integration_id, "account": scim_account("ada")}))
+        .await;
+    let request = app.wait_until_finished(&id).await;
+
+    assert_eq!(request["state"], "succeeded", "{request}");
+    assert_eq!(request["attempts"], 2);
+    let stats = app.sim.stats("acme").unwrap();
+    assert_eq!(stats.accounts, 1);
+    assert_eq!(
+        stats.create_calls_by_user_name.get("ada"),
+        Some(&1),
+        "looked up, not created again"
+    );
+    assert_eq!(
+        request["external_account_id"],
+        app.sim.users("acme").unwrap()[0]["id"]
+    );
+    app.stop().await;
+}

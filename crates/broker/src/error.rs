@@ -4,6 +4,10 @@ pub enum BrokerError {
     /// been stored, so it must be published again later.
     #[error("the broker is unavailable")]
     Unavailable(#[source] lapin::Error),
+    /// The broker did not answer in time (unreachable host, or a connection blocked by
+    /// the broker's flow control); treated like an outage.
+    #[error("the broker did not answer within {0:?}")]
+    TimedOut(std::time::Duration),
     /// The broker refused the message (a negative confirm).
     #[error("the broker refused the message")]
     Refused,

@@ -7,7 +7,7 @@ mod error;
 mod publisher;
 mod topology;
 
-pub use connection::{connect, BrokerConfig};
+pub use connection::{connect, CONNECT_TIMEOUT};
 pub use consumer::{ack, requeue, run_consumer, set_aside, ConsumerSpec};
 pub use error::BrokerError;
 pub use lapin::message::Delivery;

@@ -1,5 +1,7 @@
 //! Publishing that counts a message as sent only once the broker confirmed it.
 
+use std::time::Duration;
+
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{BasicProperties, Channel, Confirmation, Connection};
@@ -8,6 +10,8 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 
 use crate::{connect, BrokerError, Topology, REASON_HEADER};
+
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A publisher on its own connection, opened on first use and again after a failure.
 /// Many publishes share one confirm-mode channel concurrently; each awaits its own
@@ -69,7 +73,10 @@ impl Publisher {
         let result = self
             .publish_once(exchange, routing_key, body, properties)
             .await;
-        if matches!(result, Err(BrokerError::Unavailable(_))) {
+        if matches!(
+            result,
+            Err(BrokerError::Unavailable(_) | BrokerError::TimedOut(_))
+        ) {
             self.forget().await;
         }
         result
@@ -87,16 +94,23 @@ impl Publisher {
             mandatory: true,
             ..BasicPublishOptions::default()
         };
-        let confirmation = channel
-            .basic_publish(
-                exchange.into(),
-                routing_key.into(),
-                options,
-                body,
-                properties.with_delivery_mode(2),
-            )
-            .await?
-            .await?;
+        let confirm = async {
+            channel
+                .basic_publish(
+                    exchange.into(),
+                    routing_key.into(),
+                    options,
+                    body,
+                    properties.with_delivery_mode(2),
+                )
+                .await?
+                .await
+        };
+        // A confirm that never comes must not hold a caller forever: the row is already
+        // committed, and the relay publishes what was not confirmed.
+        let confirmation = tokio::time::timeout(CONFIRM_TIMEOUT, confirm)
+            .await
+            .map_err(|_| BrokerError::TimedOut(CONFIRM_TIMEOUT))??;
         match confirmation {
             Confirmation::Ack(None) => Ok(()),
             Confirmation::Ack(Some(_)) => Err(BrokerError::Unroutable {

@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use futures_util::StreamExt;
 use lapin::message::Delivery;
 use lapin::options::{
@@ -39,27 +40,48 @@ pub async fn run_consumer<H, F>(
     H: Fn(Delivery) -> F + Clone + Send + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
-    let mut backoff = Duration::from_millis(100);
+    let mut delays = reconnect_delays();
     while !shutdown.is_cancelled() {
-        match consume_until_broken(&spec, &topology, &shutdown, handle.clone()).await {
-            Ok(()) => return,
-            Err(error) => {
-                tracing::warn!(queue = %spec.queue, error = %error, retry_in_ms = backoff.as_millis() as u64,
-                    "consumer lost the broker; reconnecting");
-            }
+        let mut consumed = false;
+        let error =
+            match consume_until_broken(&spec, &topology, &shutdown, &mut consumed, handle.clone())
+                .await
+            {
+                Ok(()) => return,
+                Err(error) => error,
+            };
+        if consumed {
+            // The connection worked for a while: start the back-off from the beginning.
+            delays = reconnect_delays();
         }
+        let delay = delays.next().unwrap_or(MAX_RECONNECT_DELAY);
+        tracing::warn!(queue = %spec.queue, error = %error, retry_in_ms = delay.as_millis() as u64,
+            "consumer lost the broker; reconnecting");
         tokio::select! {
             () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(backoff) => {}
+            () = tokio::time::sleep(delay) => {}
         }
-        backoff = (backoff * 2).min(Duration::from_secs(5));
     }
+}
+
+const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
+
+/// Exponential with jitter, so consumers that lost the broker together do not all come
+/// back in the same instant; never gives up.
+fn reconnect_delays() -> impl Iterator<Item = Duration> {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(100))
+        .with_max_delay(MAX_RECONNECT_DELAY)
+        .with_jitter()
+        .without_max_times()
+        .build()
 }
 
 async fn consume_until_broken<H, F>(
     spec: &ConsumerSpec,
     topology: &Topology,
     shutdown: &CancellationToken,
+    consumed: &mut bool,
     handle: H,
 ) -> Result<(), BrokerError>
 where
@@ -83,6 +105,7 @@ where
         )
         .await?;
     tracing::info!(queue = %spec.queue, prefetch = spec.prefetch, "consuming");
+    *consumed = true;
 
     let mut in_flight = JoinSet::new();
     let outcome = loop {

@@ -9,6 +9,7 @@ mod integration_errors;
 mod integration_log;
 mod openapi;
 mod outage;
+mod poison;
 mod provisioning;
 mod retries;
 mod tenancy;

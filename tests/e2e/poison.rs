@@ -1,0 +1,95 @@
+use std::time::Duration;
+
+use lapin::options::BasicGetOptions;
+use lapin::types::AMQPValue;
+use lapin::BasicProperties;
+use provisioner_broker::{Publisher, REASON_HEADER};
+use provisioner_test_support::eventually;
+use serde_json::json;
+
+use crate::helpers::{scim_account, spawn_app, TestApp};
+
+/// Waits for the next message in the dead-letter queue and returns its body and reason.
+async fn next_dead_letter(app: &TestApp) -> (Vec<u8>, String) {
+    let connection = provisioner_broker::connect(&app.settings.amqp_url, "test-dead-letters")
+        .await
+        .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let queue = provisioner::startup::topology(&app.settings).dead_letter_queue();
+    let message = eventually(Duration::from_secs(30), "a dead letter", || async {
+        channel
+            .basic_get(queue.as_str().into(), BasicGetOptions { no_ack: true })
+            .await
+            .ok()
+            .flatten()
+    })
+    .await;
+    let reason = match message
+        .delivery
+        .properties
+        .headers()
+        .as_ref()
+        .and_then(|headers| headers.inner().get(REASON_HEADER))
+    {
+        Some(AMQPValue::LongString(reason)) => reason.to_string(),
+        other => panic!("no reason header: {other:?}"),
+    };
+    let body = message.delivery.data.clone();
+    let _ = connection.close(200, "done".into()).await;
+    (body, reason)
+}
+
+#[tokio::test]
+async fn a_malformed_request_message_is_set_aside_with_its_reason_and_work_goes_on() {
+    let app = spawn_app().await;
+    let integration_id = app.scim_integration("acme").await;
+    let topology = provisioner::startup::topology(&app.settings);
+    let publisher = Publisher::new(
+        app.settings.amqp_url.clone(),
+        "test-poison",
+        topology.clone(),
+    );
+    publisher
+        .publish(
+            &topology.requests_exchange(),
+            "request.scim",
+            b"{\"this is\": \"not a request\"}",
+            BasicProperties::default(),
+        )
+        .await
+        .unwrap();
+    publisher.close().await;
+
+    let (body, reason) = next_dead_letter(&app).await;
+    assert_eq!(body, b"{\"this is\": \"not a request\"}");
+    assert!(
+        reason.contains("not a provisioning request message"),
+        "{reason}"
+    );
+
+    let id = app
+        .submit(&json!({"integration_id": integration_id, "account": scim_account("ada")}))
+        .await;
+    assert_eq!(app.wait_until_finished(&id).await["state"], "succeeded");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_message_naming_an_unknown_request_is_set_aside_too() {
+    let app = spawn_app().await;
+    let publisher = Publisher::new(
+        app.settings.amqp_url.clone(),
+        "test-unknown",
+        provisioner::startup::topology(&app.settings),
+    );
+    let message = provisioner_core::event::RequestMessage {
+        tenant_id: app.tenant_id,
+        request_id: provisioner_core::RequestId::new(),
+    };
+    publisher.publish_request(&message, "scim").await.unwrap();
+    publisher.close().await;
+
+    let (_, reason) = next_dead_letter(&app).await;
+    assert!(reason.contains("does not exist"), "{reason}");
+    app.stop().await;
+}

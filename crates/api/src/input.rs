@@ -159,6 +159,15 @@ impl Fields {
     }
 }
 
+/// The dotted name of a field inside `parent`, from the JSON Pointer a schema validator
+/// gives (`/user_name` in `account` is `account.user_name`).
+pub fn nested_field(parent: &str, pointer: &str) -> String {
+    format!(
+        "{parent}{}",
+        pointer.trim_end_matches('/').replace('/', ".")
+    )
+}
+
 pub fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",

@@ -86,14 +86,6 @@ impl Store {
             scopes: scopes.iter().filter_map(|s| s.parse().ok()).collect(),
         }))
     }
-
-    pub async fn tenant_exists(&self, tenant_id: TenantId) -> Result<bool, StoreError> {
-        let found: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM tenants WHERE id = $1")
-            .bind(tenant_id.as_uuid())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(found.is_some())
-    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use provisioner_store::{Integration, NewIntegration, StoreError};
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
-use crate::input::{Fields, JsonObject};
+use crate::input::{nested_field, Fields, JsonObject};
 use crate::problem::Problem;
 use crate::routes::path_id;
 use crate::AppState;
@@ -69,10 +69,7 @@ pub async fn create(
                 .validate_credentials(service.key, &Value::Object(credentials.clone()))
             {
                 for error in errors {
-                    fields.error(
-                        &format!("credentials{}", pointer_to_path(&error.field)),
-                        error.message,
-                    );
+                    fields.error(&nested_field("credentials", &error.field), error.message);
                 }
             }
         }
@@ -197,12 +194,4 @@ async fn check_at_service(
         Ok(()) => (IntegrationStatus::Ok, None),
         Err(failure) => (IntegrationStatus::Error, Some(failure.to_string())),
     }
-}
-
-/// `/token` (a JSON Pointer from schema validation) → `.token`.
-pub fn pointer_to_path(pointer: &str) -> String {
-    if pointer.is_empty() || pointer == "/" {
-        return String::new();
-    }
-    pointer.replace('/', ".")
 }

@@ -14,9 +14,8 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
-use crate::input::{Fields, JsonObject, Query};
+use crate::input::{nested_field, Fields, JsonObject, Query};
 use crate::problem::Problem;
-use crate::routes::integrations::pointer_to_path;
 use crate::routes::path_id;
 use crate::AppState;
 
@@ -91,10 +90,7 @@ pub async fn submit(
             .validate_account(service.key, &Value::Object(account.clone()))
         {
             for error in errors {
-                fields.error(
-                    &format!("account{}", pointer_to_path(&error.field)),
-                    error.message,
-                );
+                fields.error(&nested_field("account", &error.field), error.message);
             }
         }
     }

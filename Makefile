@@ -48,8 +48,14 @@ clean-test-databases:
 	@psql "$(TEST_DATABASE_URL)" -Atqc "select datname from pg_database where datname like 'prov\_test\_%'" \
 		| while read -r db; do psql "$(TEST_DATABASE_URL)" -qc "drop database if exists \"$$db\"" >/dev/null; done
 
+# nextest when present (it is on the machines this project targets): a process per test
+# and a time limit for each; plain cargo test otherwise.
 test: services clean-test-databases
-	cargo test --locked --workspace --no-fail-fast
+	@if cargo nextest --version >/dev/null 2>&1; then \
+		cargo nextest run --locked --workspace; \
+	else \
+		cargo test --locked --workspace --no-fail-fast; \
+	fi
 
 lint:
 	cargo fmt --all -- --check

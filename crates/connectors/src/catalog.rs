@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{json, Value};
+use url::Url;
 
 use crate::connector::Connector;
 use crate::http::HttpClient;
@@ -26,6 +27,9 @@ pub struct ServiceDescriptor {
     pub credentials_schema: Value,
     /// Whether an integration must name the base URL of its workspace.
     pub requires_base_url: bool,
+    /// Where the vendor's API lives, used when an integration names no base URL of its
+    /// own (one naming the simulator or a proxy overrides it).
+    pub default_base_url: Option<&'static str>,
 }
 
 struct Entry {
@@ -64,9 +68,12 @@ impl Catalog {
     }
 
     fn builtin(http: HttpClient) -> Result<Self, CatalogError> {
-        let scim: Arc<dyn Connector> = Arc::new(ScimConnector::new(http));
-        let services = [
-            (scim::descriptor()?, Some(scim)),
+        // One line per service; a connector is its own module.
+        let services: Vec<(ServiceDescriptor, Option<Arc<dyn Connector>>)> = vec![
+            (
+                scim::descriptor()?,
+                Some(Arc::new(ScimConnector::new(http.clone()))),
+            ),
             (listed_only("salesforce", "Salesforce"), None),
             (listed_only("dropbox", "Dropbox Business"), None),
             (listed_only("notion", "Notion"), None),
@@ -95,6 +102,19 @@ impl Catalog {
 
     pub fn service(&self, key: &str) -> Option<&ServiceDescriptor> {
         self.services.iter().find(|service| service.key == key)
+    }
+
+    /// The base URL calls for an integration go to: its own, else the vendor's.
+    pub fn base_url(&self, key: &str, configured: Option<&str>) -> Result<Url, BaseUrlError> {
+        let service = self.service(key).ok_or(BaseUrlError::Missing)?;
+        let raw = configured
+            .or(service.default_base_url)
+            .ok_or(BaseUrlError::Missing)?;
+        let url = Url::parse(raw).map_err(|_| BaseUrlError::Invalid)?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(BaseUrlError::Invalid);
+        }
+        Ok(url)
     }
 
     /// `None` for unknown services and for services that cannot provision.
@@ -145,6 +165,14 @@ impl fmt::Debug for Catalog {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BaseUrlError {
+    #[error("the integration names no base URL and the service has no default one")]
+    Missing,
+    #[error("the base URL must be an http or https URL")]
+    Invalid,
+}
+
 /// A service shown in the catalog that has no connector yet.
 fn listed_only(key: &'static str, name: &'static str) -> ServiceDescriptor {
     ServiceDescriptor {
@@ -154,6 +182,7 @@ fn listed_only(key: &'static str, name: &'static str) -> ServiceDescriptor {
         account_schema: Value::Null,
         credentials_schema: json!({"type": "object"}),
         requires_base_url: false,
+        default_base_url: None,
     }
 }
 
@@ -178,6 +207,18 @@ mod tests {
             assert!(catalog.connector(key).is_none());
         }
         assert!(catalog.service("myspace").is_none());
+    }
+
+    #[test]
+    fn an_integrations_own_base_url_wins_and_scim_has_no_default() {
+        let catalog = catalog();
+        let own = catalog.base_url("scim", Some("http://127.0.0.1:9090/scim/acme/v2"));
+        assert_eq!(own.unwrap().as_str(), "http://127.0.0.1:9090/scim/acme/v2");
+        assert_eq!(catalog.base_url("scim", None), Err(BaseUrlError::Missing));
+        assert_eq!(
+            catalog.base_url("scim", Some("ftp://x")),
+            Err(BaseUrlError::Invalid)
+        );
     }
 
     #[test]

@@ -13,10 +13,12 @@ mod net;
 mod provision;
 mod schema;
 mod scim;
+mod token;
 
-pub use catalog::{Catalog, ServiceDescriptor};
+pub use catalog::{BaseUrlError, Catalog, ServiceDescriptor};
 pub use connector::{account_target, Connector, CreateAnswer, IntegrationTarget};
 pub use http::{HttpClient, HttpClientError, HttpOptions};
 pub use provision::provision;
 pub use schema::FieldError;
 pub use scim::ScimConnector;
+pub use token::{AccessToken, TokenCache};

@@ -39,6 +39,7 @@ pub(crate) fn descriptor() -> Result<ServiceDescriptor, serde_json::Error> {
             }
         }),
         requires_base_url: true,
+        default_base_url: None,
     })
 }
 

@@ -109,14 +109,12 @@ impl Worker {
                 cause: format!("the service {} cannot provision accounts", request.service),
             });
         };
-        let base_url = integration
-            .base_url
-            .as_deref()
-            .unwrap_or_default()
-            .parse()
-            .map_err(|_| ConnectorFailure::Permanent {
+        let base_url = self
+            .catalog
+            .base_url(&request.service, integration.base_url.as_deref())
+            .map_err(|error| ConnectorFailure::Permanent {
                 code: "invalid_integration".into(),
-                cause: "the integration has no valid base URL; re-integrate the service".into(),
+                cause: format!("{error}; re-integrate the service"),
             })?;
         let target = IntegrationTarget {
             workspace: integration.workspace.clone(),

@@ -17,6 +17,7 @@ pub async fn list(_caller: Caller, State(state): State<AppState>) -> Json<Value>
                 "name": s.name,
                 "provisioning": s.provisioning,
                 "requires_base_url": s.requires_base_url,
+                "default_base_url": s.default_base_url,
                 "account_schema": s.account_schema,
                 "credentials_schema": s.credentials_schema,
             })

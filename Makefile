@@ -10,7 +10,7 @@ export DATABASE_URL ?= postgres://provisioner:provisioner@127.0.0.1:5432/provisi
 export AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/%2f
 export TEST_DATABASE_URL ?= postgres://provisioner:provisioner@127.0.0.1:5432/postgres
 
-.PHONY: help services build run stop test lint fmt clean-test-databases
+.PHONY: help services build run stop test lint clean-test-databases
 
 help:
 	@echo "make run    start PostgreSQL and RabbitMQ if needed, the whole system and the SaaS simulator, with a demo tenant"
@@ -51,6 +51,7 @@ clean-test-databases:
 # nextest when present (it is on the machines this project targets): a process per test
 # and a time limit for each; plain cargo test otherwise.
 test: services clean-test-databases
+	@deploy/local/ensure-scim2-server.sh
 	@if cargo nextest --version >/dev/null 2>&1; then \
 		cargo nextest run --locked --workspace; \
 	else \

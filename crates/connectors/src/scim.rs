@@ -77,14 +77,24 @@ impl ScimConnector {
 
 #[async_trait::async_trait]
 impl Connector for ScimConnector {
+    /// Reads the service's configuration (is this a SCIM service?), then one user (does
+    /// the token work?): RFC 7644 §4 lets the discovery endpoints answer without
+    /// authentication, so the first read alone would pass a revoked token.
     async fn check(&self, target: &IntegrationTarget) -> Result<(), ConnectorFailure> {
-        let url = endpoint(&target.base_url, "ServiceProviderConfig")?;
-        let answer = self
-            .http
-            .send(self.request(Method::GET, url, target)?)
-            .await?;
-        if !answer.status.is_success() {
-            return Err(failure(&answer));
+        let config = endpoint(&target.base_url, "ServiceProviderConfig")?;
+        let mut users = endpoint(&target.base_url, "Users")?;
+        users
+            .query_pairs_mut()
+            .append_pair("count", "1")
+            .append_pair("attributes", "id");
+        for url in [config, users] {
+            let answer = self
+                .http
+                .send(self.request(Method::GET, url, target)?)
+                .await?;
+            if !answer.status.is_success() {
+                return Err(failure(&answer));
+            }
         }
         Ok(())
     }

@@ -2,5 +2,6 @@
 //! binary, for build time (STYLE.md).
 
 mod helpers;
+mod independent_server;
 mod provisioning;
 mod transport;

@@ -342,3 +342,13 @@ pub async fn create_at_service(app: &TestApp, workspace: &str, user_name: &str) 
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
 }
+
+/// Waits until the request has `count` log entries and returns them, newest first.
+pub async fn eventually_log(app: &TestApp, request_id: &str, count: usize) -> Vec<Value> {
+    let query = format!("?request_id={request_id}");
+    eventually(WAIT, "the log entries", || async {
+        let entries = app.log_entries(&query).await;
+        (entries.len() >= count).then_some(entries)
+    })
+    .await
+}

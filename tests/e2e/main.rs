@@ -11,6 +11,7 @@ mod openapi;
 mod outage;
 mod poison;
 mod provisioning;
+mod replays;
 mod retries;
 mod tenancy;
 mod validation;

@@ -11,6 +11,8 @@ use crate::AppState;
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub tenant_id: TenantId,
+    /// Which token called, for records of who did what (never the secret).
+    pub token_id: uuid::Uuid,
     scopes: Vec<Scope>,
 }
 
@@ -50,6 +52,7 @@ impl FromRequestParts<AppState> for Caller {
             found.ok_or_else(|| Problem::unauthenticated("the token is unknown or revoked"))?;
         Ok(Self {
             tenant_id: token.tenant_id,
+            token_id: token.token_id,
             scopes: token.scopes,
         })
     }

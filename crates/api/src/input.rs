@@ -43,6 +43,32 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     }
 }
 
+/// Like [`JsonObject`], but an empty body stands for an empty object: for actions whose
+/// every field is optional.
+pub struct OptionalJsonObject(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalJsonObject {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
+        let empty = request
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "0")
+            || (request.headers().get(CONTENT_TYPE).is_none()
+                && !request
+                    .headers()
+                    .contains_key(axum::http::header::TRANSFER_ENCODING));
+        if empty {
+            return Ok(Self(Map::new()));
+        }
+        JsonObject::from_request(request, state)
+            .await
+            .map(|JsonObject(object)| Self(object))
+    }
+}
+
 /// Takes fields out of a JSON object, remembering what was wrong with each.
 pub struct Fields {
     object: Map<String, Value>,
@@ -116,6 +142,33 @@ impl Fields {
                 self.error(
                     name,
                     format!("must be a UUID string, not {}", json_type(&other)),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn optional_bool(&mut self, name: &str) -> Option<bool> {
+        match self.take(name)? {
+            Value::Bool(b) => Some(b),
+            other => {
+                self.error(
+                    name,
+                    format!("must be true or false, not {}", json_type(&other)),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn optional_time(&mut self, name: &str) -> Option<DateTime<Utc>> {
+        let raw = self.optional_string(name, 64)?;
+        match DateTime::parse_from_rfc3339(&raw) {
+            Ok(time) => Some(time.with_timezone(&Utc)),
+            Err(_) => {
+                self.error(
+                    name,
+                    "must be an RFC 3339 time such as 2026-01-31T09:00:00Z",
                 );
                 None
             }

@@ -42,6 +42,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/provisioning-requests"),
     ("POST", "/v1/provisioning-requests"),
     ("GET", "/v1/provisioning-requests/{id}"),
+    ("POST", "/v1/provisioning-requests/{id}/replay"),
+    ("POST", "/v1/replays"),
     ("GET", "/v1/integration-log"),
 ];
 
@@ -72,6 +74,11 @@ pub fn router(state: AppState) -> Router {
             "/v1/provisioning-requests/{id}",
             get(routes::requests::show),
         )
+        .route(
+            "/v1/provisioning-requests/{id}/replay",
+            post(routes::replays::replay_one),
+        )
+        .route("/v1/replays", post(routes::replays::replay_many))
         .route("/v1/integration-log", get(routes::log::list))
         .fallback(|| async { Problem::no_route() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })

@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: TokensCommand,
     },
+    /// Operators: list requests and replay the ones that failed.
+    Requests {
+        #[command(subcommand)]
+        command: provisioner::operators::RequestsCommand,
+    },
     /// The SaaS simulator, for tests and the demo.
     Sim {
         #[arg(long, env = "PROVISIONER_SIM_LISTEN", default_value = "127.0.0.1:9090")]
@@ -136,6 +141,7 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("creating a token for tenant {tenant}"))?;
             println!("{}", json!({"token": token.token, "scopes": token.scopes}));
         }
+        Command::Requests { command } => provisioner::operators::run(command).await?,
         Command::Sim { listen } => {
             let listener = TcpListener::bind(listen)
                 .await

@@ -6,6 +6,7 @@ mod error;
 mod integrations;
 mod log;
 mod outbox;
+mod replays;
 mod requests;
 mod tenants;
 
@@ -19,6 +20,7 @@ pub use error::StoreError;
 pub use integrations::{Integration, NewIntegration};
 pub use log::{LogEntry, LogFilter};
 pub use outbox::{OutboxBatch, PendingRequest};
+pub use replays::{ReplayOutcome, ReplayRecord, REPLAYABLE};
 pub use requests::{
     Claim, ClaimOutcome, NewRequest, RequestFilter, RequestRow, StoredRequest, TerminalUpdate,
 };

@@ -51,6 +51,7 @@ pub struct RequestRow {
     pub error_message: Option<String>,
     pub error_retryable: Option<bool>,
     pub result_event_id: Option<Uuid>,
+    pub replays: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -138,6 +139,8 @@ pub struct RequestFilter {
     pub state: Option<RequestState>,
     pub service: Option<String>,
     pub integration_id: Option<IntegrationId>,
+    /// Only requests created at or after this time.
+    pub since: Option<DateTime<Utc>>,
     pub limit: i64,
     pub cursor: Option<Cursor>,
 }
@@ -216,6 +219,7 @@ impl Store {
                AND ($3::text IS NULL OR service = $3)
                AND ($4::uuid IS NULL OR integration_id = $4)
                AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6))
+               AND ($8::timestamptz IS NULL OR created_at >= $8)
              ORDER BY created_at DESC, id DESC
              LIMIT $7",
         )
@@ -226,6 +230,7 @@ impl Store {
         .bind(filter.cursor.map(|c| c.at))
         .bind(filter.cursor.map(|c| c.id))
         .bind(filter.limit)
+        .bind(filter.since)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows)

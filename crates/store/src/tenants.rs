@@ -16,6 +16,7 @@ pub struct NewToken {
 
 #[derive(Debug, Clone)]
 pub struct AuthenticatedToken {
+    pub token_id: Uuid,
     pub tenant_id: TenantId,
     pub scopes: Vec<Scope>,
 }
@@ -75,13 +76,15 @@ impl Store {
         &self,
         token: &str,
     ) -> Result<Option<AuthenticatedToken>, StoreError> {
-        let row: Option<(Uuid, Vec<String>)> = sqlx::query_as(
-            "SELECT tenant_id, scopes FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        let row: Option<(Uuid, Uuid, Vec<String>)> = sqlx::query_as(
+            "SELECT id, tenant_id, scopes FROM api_tokens
+             WHERE token_hash = $1 AND revoked_at IS NULL",
         )
         .bind(hash_token(token))
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(tenant_id, scopes)| AuthenticatedToken {
+        Ok(row.map(|(token_id, tenant_id, scopes)| AuthenticatedToken {
+            token_id,
             tenant_id: tenant_id.into(),
             scopes: scopes.iter().filter_map(|s| s.parse().ok()).collect(),
         }))

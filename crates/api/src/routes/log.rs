@@ -13,7 +13,7 @@ use crate::input::Query;
 use crate::problem::Problem;
 use crate::AppState;
 
-const ACTIONS: &[&str] = &["create"];
+const ACTIONS: &[&str] = &["create", "replay"];
 const STATUSES: &[&str] = &["success", "failure"];
 
 /// The integration log, newest first: one entry per outcome.

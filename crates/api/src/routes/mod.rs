@@ -2,6 +2,7 @@ pub mod employees;
 pub mod health;
 pub mod integrations;
 pub mod log;
+pub mod replays;
 pub mod requests;
 pub mod services;
 

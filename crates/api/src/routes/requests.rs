@@ -125,7 +125,7 @@ pub async fn submit(
     Ok(accepted(id))
 }
 
-fn accepted(id: RequestId) -> Response {
+pub(crate) fn accepted(id: RequestId) -> Response {
     let location = format!("/v1/provisioning-requests/{id}");
     (
         StatusCode::ACCEPTED,
@@ -135,7 +135,7 @@ fn accepted(id: RequestId) -> Response {
         .into_response()
 }
 
-async fn publish_now(
+pub(crate) async fn publish_now(
     state: &AppState,
     tenant_id: provisioner_core::TenantId,
     id: RequestId,
@@ -184,6 +184,7 @@ pub fn view(request: &RequestRow) -> Value {
         "integration_id": request.integration_id,
         "target": request.target,
         "attempts": request.attempts,
+        "replays": request.replays,
         "created_at": request.created_at,
         "updated_at": request.updated_at,
     });
@@ -222,7 +223,14 @@ pub async fn list(
     caller.require(Scope::RequestsRead)?;
     let query = Query::new(
         params,
-        &["state", "service", "integration_id", "limit", "cursor"],
+        &[
+            "state",
+            "service",
+            "integration_id",
+            "since",
+            "limit",
+            "cursor",
+        ],
     )?;
     let filter = RequestFilter {
         state: query.parsed::<RequestState>("state", "a request state")?,
@@ -230,6 +238,7 @@ pub async fn list(
         integration_id: query
             .parsed::<uuid::Uuid>("integration_id", "a UUID")?
             .map(Into::into),
+        since: query.time("since")?,
         limit: query.limit()?,
         cursor: query.cursor()?,
     };

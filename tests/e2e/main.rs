@@ -14,4 +14,5 @@ mod provisioning;
 mod replays;
 mod retries;
 mod tenancy;
+mod tokens;
 mod validation;

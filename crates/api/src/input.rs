@@ -148,6 +148,36 @@ impl Fields {
         }
     }
 
+    /// A list of non-empty strings, each at most 100 characters.
+    pub fn required_string_list(&mut self, name: &str, max_items: usize) -> Option<Vec<String>> {
+        let Some(value) = self.take(name) else {
+            self.error(name, "is required");
+            return None;
+        };
+        let Value::Array(items) = value else {
+            self.error(
+                name,
+                format!("must be a list of strings, not {}", json_type(&value)),
+            );
+            return None;
+        };
+        if items.len() > max_items {
+            self.error(name, format!("must have at most {max_items} items"));
+            return None;
+        }
+        let mut strings = Vec::new();
+        for (index, item) in items.into_iter().enumerate() {
+            match item {
+                Value::String(s) if !s.trim().is_empty() && s.len() <= 100 => strings.push(s),
+                other => self.error(
+                    &format!("{name}.{index}"),
+                    format!("must be a non-empty string, not {}", json_type(&other)),
+                ),
+            }
+        }
+        Some(strings)
+    }
+
     pub fn optional_bool(&mut self, name: &str) -> Option<bool> {
         match self.take(name)? {
             Value::Bool(b) => Some(b),

@@ -9,7 +9,7 @@ mod routes;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use provisioner_broker::Publisher;
 use provisioner_connectors::Catalog;
@@ -45,6 +45,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/provisioning-requests/{id}/replay"),
     ("POST", "/v1/replays"),
     ("GET", "/v1/integration-log"),
+    ("GET", "/v1/tokens"),
+    ("POST", "/v1/tokens"),
+    ("DELETE", "/v1/tokens/{id}"),
 ];
 
 /// Request bodies are small JSON documents; anything bigger is refused unread.
@@ -80,6 +83,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/replays", post(routes::replays::replay_many))
         .route("/v1/integration-log", get(routes::log::list))
+        .route(
+            "/v1/tokens",
+            get(routes::tokens::list).post(routes::tokens::create),
+        )
+        .route("/v1/tokens/{id}", delete(routes::tokens::revoke))
         .fallback(|| async { Problem::no_route() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

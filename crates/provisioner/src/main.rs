@@ -83,6 +83,22 @@ enum TokensCommand {
         #[command(flatten)]
         settings: Settings,
     },
+    /// Lists a tenant's tokens (never their secrets).
+    List {
+        #[arg(long)]
+        tenant: TenantId,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Revokes a token at once.
+    Revoke {
+        #[arg(long)]
+        tenant: TenantId,
+        #[arg(long)]
+        id: uuid::Uuid,
+        #[command(flatten)]
+        settings: Settings,
+    },
 }
 
 #[tokio::main]
@@ -140,6 +156,26 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("creating a token for tenant {tenant}"))?;
             println!("{}", json!({"token": token.token, "scopes": token.scopes}));
+        }
+        Command::Tokens {
+            command: TokensCommand::List { tenant, settings },
+        } => {
+            for token in store(&settings)?.tokens(tenant).await? {
+                println!("{}", serde_json::to_string(&token)?);
+            }
+        }
+        Command::Tokens {
+            command:
+                TokensCommand::Revoke {
+                    tenant,
+                    id,
+                    settings,
+                },
+        } => {
+            if !store(&settings)?.revoke_token(tenant, id).await? {
+                anyhow::bail!("tenant {tenant} has no token {id}");
+            }
+            println!("{}", json!({"revoked": id}));
         }
         Command::Requests { command } => provisioner::operators::run(command).await?,
         Command::Sim { listen } => {

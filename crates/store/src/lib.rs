@@ -24,7 +24,7 @@ pub use replays::{ReplayOutcome, ReplayRecord, REPLAYABLE};
 pub use requests::{
     Claim, ClaimOutcome, NewRequest, RequestFilter, RequestRow, StoredRequest, TerminalUpdate,
 };
-pub use tenants::{AuthenticatedToken, NewToken};
+pub use tenants::{AuthenticatedToken, NewToken, TokenInfo};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 

@@ -10,8 +10,19 @@ use crate::{Store, StoreError};
 /// A freshly made token: the secret is shown once and only its hash is stored.
 #[derive(Debug)]
 pub struct NewToken {
+    pub id: Uuid,
     pub token: String,
     pub scopes: Vec<Scope>,
+}
+
+/// A token as it is listed: never its secret.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct TokenInfo {
+    pub id: Uuid,
+    pub scopes: Vec<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -50,11 +61,12 @@ impl Store {
         scopes: &[Scope],
     ) -> Result<NewToken, StoreError> {
         let token = generate_token();
+        let id = Uuid::new_v4();
         let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
         sqlx::query(
             "INSERT INTO api_tokens (id, tenant_id, token_hash, scopes) VALUES ($1, $2, $3, $4)",
         )
-        .bind(Uuid::new_v4())
+        .bind(id)
         .bind(tenant_id.as_uuid())
         .bind(hash_token(&token))
         .bind(&names)
@@ -65,9 +77,35 @@ impl Store {
             other => other,
         })?;
         Ok(NewToken {
+            id,
             token,
             scopes: scopes.to_vec(),
         })
+    }
+
+    pub async fn tokens(&self, tenant_id: TenantId) -> Result<Vec<TokenInfo>, StoreError> {
+        let rows = sqlx::query_as(
+            "SELECT id, scopes, created_at, revoked_at FROM api_tokens
+             WHERE tenant_id = $1 ORDER BY created_at, id",
+        )
+        .bind(tenant_id.as_uuid())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    /// Revokes a token at once: the next call with it is refused. Revoking twice is
+    /// harmless; `false` means the tenant has no such token.
+    pub async fn revoke_token(&self, tenant_id: TenantId, id: Uuid) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id.as_uuid())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Finds the tenant and scopes of a presented token; `None` for an unknown or

@@ -5,6 +5,7 @@ pub mod log;
 pub mod replays;
 pub mod requests;
 pub mod services;
+pub mod tokens;
 
 use uuid::Uuid;
 

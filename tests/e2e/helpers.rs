@@ -35,6 +35,7 @@ pub fn test_settings(database_url: String) -> Settings {
         amqp_queue_expiry_seconds: Some(600),
         prefetch: 20,
         allow_private_networks: true,
+        credential_keys: None,
         drain_seconds: 5,
     }
 }

@@ -13,6 +13,7 @@ mod poison;
 mod provisioning;
 mod replays;
 mod retries;
+mod secrets;
 mod tenancy;
 mod tokens;
 mod validation;

@@ -108,11 +108,13 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Migrate { settings } => {
             Store::create_database_if_missing(&settings.database_url).await?;
-            store(&settings)?
-                .migrate()
+            let store = store(&settings)?;
+            store.migrate().await.context("applying migrations")?;
+            let sealed = store
+                .seal_credentials()
                 .await
-                .context("applying migrations")?;
-            tracing::info!("migrations applied");
+                .context("sealing credentials")?;
+            tracing::info!(sealed_credentials = sealed, "migrations applied");
         }
         Command::Serve {
             settings,
@@ -193,7 +195,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 fn store(settings: &Settings) -> anyhow::Result<Store> {
-    Ok(Store::connect_lazy(&settings.database_url, 2)?)
+    settings.store(2)
 }
 
 /// Cancelled on SIGINT or SIGTERM, so in-flight work drains before exit.

@@ -6,7 +6,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use provisioner_core::{IntegrationId, RequestId, RequestState, TenantId};
-use provisioner_store::{ReplayOutcome, RequestFilter, RequestRow, Store, REPLAYABLE};
+use provisioner_store::{ReplayOutcome, RequestFilter, RequestRow, REPLAYABLE};
 use serde_json::json;
 
 use crate::settings::Settings;
@@ -74,7 +74,7 @@ impl FilterArgs {
 pub async fn run(command: RequestsCommand) -> anyhow::Result<()> {
     match command {
         RequestsCommand::List { filter, settings } => {
-            let store = Store::connect_lazy(&settings.database_url, 2)?;
+            let store = settings.store(2)?;
             for request in store.requests(filter.tenant, &filter.filter()).await? {
                 println!("{}", summary(&request));
             }
@@ -87,7 +87,7 @@ pub async fn run(command: RequestsCommand) -> anyhow::Result<()> {
             dry_run,
             settings,
         } => {
-            let store = Store::connect_lazy(&settings.database_url, 2)?;
+            let store = settings.store(2)?;
             let ids = if ids.is_empty() {
                 let wanted = filter
                     .state

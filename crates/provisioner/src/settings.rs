@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::Args;
+use provisioner_store::{Keyring, Store};
 
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -49,12 +51,28 @@ pub struct Settings {
     )]
     pub allow_private_networks: bool,
 
+    /// Keys that seal integration credentials at rest, as `id:base64,id:base64` (32-byte
+    /// keys); the first seals, all open. Unset, a development key is used, with a warning.
+    #[arg(long, env = "PROVISIONER_CREDENTIAL_KEYS", hide_env_values = true)]
+    pub credential_keys: Option<String>,
+
     /// Seconds in-flight work may take to finish after SIGTERM.
     #[arg(long, env = "PROVISIONER_DRAIN_SECONDS", default_value_t = 20)]
     pub drain_seconds: u64,
 }
 
 impl Settings {
+    /// The store these settings name, with their credential keys.
+    pub fn store(&self, max_connections: u32) -> anyhow::Result<Store> {
+        let store = Store::connect_lazy(&self.database_url, max_connections)
+            .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+        let Some(spec) = &self.credential_keys else {
+            return Ok(store);
+        };
+        let keyring = Keyring::parse(spec).context("PROVISIONER_CREDENTIAL_KEYS")?;
+        Ok(store.with_keyring(keyring))
+    }
+
     pub fn drain_timeout(&self) -> Duration {
         Duration::from_secs(self.drain_seconds)
     }

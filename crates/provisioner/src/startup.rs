@@ -9,7 +9,6 @@ use provisioner_broker::{ConsumerSpec, Publisher, Topology};
 use provisioner_connectors::{Catalog, HttpClient, HttpOptions};
 use provisioner_core::retry::RetryPolicy;
 use provisioner_relay::RelayConfig;
-use provisioner_store::Store;
 use provisioner_worker::Worker;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -96,8 +95,13 @@ pub async fn serve(
     listener: Option<TcpListener>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let store = Store::connect_lazy(&settings.database_url, settings.db_max_connections)
-        .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+    let store = settings.store(settings.db_max_connections)?;
+    if settings.credential_keys.is_none() {
+        tracing::warn!(
+            "PROVISIONER_CREDENTIAL_KEYS is not set: integration credentials are sealed with the \
+             development key, which is fine on a laptop and never for real credentials"
+        );
+    }
     let topology = topology(settings);
     let publisher = Arc::new(Publisher::new(
         &settings.amqp_url,

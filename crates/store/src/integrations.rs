@@ -15,7 +15,10 @@ pub struct NewIntegration {
     pub status_reason: Option<String>,
 }
 
-#[derive(Clone, sqlx::FromRow)]
+/// An integration with its credentials opened. When they cannot be opened (a key that
+/// is no longer configured), `credentials` is null and the integration reads as in
+/// error, so requests are rejected with a cause instead of failing obscurely.
+#[derive(Clone)]
 pub struct Integration {
     pub id: Uuid,
     pub tenant_id: Uuid,
@@ -27,6 +30,24 @@ pub struct Integration {
     pub status_reason: Option<String>,
     pub checked_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+}
+
+/// The row as stored: credentials sealed (or, for rows older than sealing, plain until
+/// `seal_credentials` runs).
+#[derive(sqlx::FromRow)]
+struct IntegrationRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    service: String,
+    workspace: String,
+    base_url: Option<String>,
+    credentials: Option<Value>,
+    sealed_credentials: Option<Vec<u8>>,
+    credentials_key: Option<String>,
+    status: String,
+    status_reason: Option<String>,
+    checked_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
 }
 
 // Credentials must never reach a log line, even through a stray `{:?}`.
@@ -50,28 +71,77 @@ impl Integration {
     }
 }
 
+const COLUMNS: &str =
+    "id, tenant_id, service, workspace, base_url, credentials, sealed_credentials, \
+                       credentials_key, status, status_reason, checked_at, created_at";
+
 impl Store {
+    fn open_row(&self, row: IntegrationRow) -> Integration {
+        let opened = match (
+            &row.sealed_credentials,
+            &row.credentials_key,
+            &row.credentials,
+        ) {
+            (Some(sealed), Some(key_id), _) => self
+                .keyring
+                .open(key_id, row.tenant_id, row.id, sealed)
+                .and_then(|plain| serde_json::from_slice(&plain).ok())
+                .ok_or_else(|| {
+                    format!(
+                        "the credentials were sealed with key {key_id:?}, which the configured \
+                         keys cannot open; re-integrate the service"
+                    )
+                }),
+            (_, _, Some(plain)) => Ok(plain.clone()),
+            _ => Err("the integration has no credentials; re-integrate the service".to_owned()),
+        };
+        let (credentials, status, status_reason) = match opened {
+            Ok(credentials) => (credentials, row.status, row.status_reason),
+            Err(reason) => (Value::Null, "error".to_owned(), Some(reason)),
+        };
+        Integration {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            service: row.service,
+            workspace: row.workspace,
+            base_url: row.base_url,
+            credentials,
+            status,
+            status_reason,
+            checked_at: row.checked_at,
+            created_at: row.created_at,
+        }
+    }
+
     pub async fn insert_integration(
         &self,
         tenant_id: TenantId,
         new: &NewIntegration,
     ) -> Result<Integration, StoreError> {
-        let row = sqlx::query_as(
+        let id = Uuid::new_v4();
+        let sealed = self.keyring.seal(
+            tenant_id.as_uuid(),
+            id,
+            new.credentials.to_string().as_bytes(),
+        );
+        let row = sqlx::query_as(&format!(
             "INSERT INTO integrations
-                 (id, tenant_id, service, workspace, base_url, credentials, status, status_reason)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
-        )
-        .bind(Uuid::new_v4())
+                 (id, tenant_id, service, workspace, base_url, sealed_credentials,
+                  credentials_key, status, status_reason)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
+        ))
+        .bind(id)
         .bind(tenant_id.as_uuid())
         .bind(&new.service)
         .bind(&new.workspace)
         .bind(&new.base_url)
-        .bind(&new.credentials)
+        .bind(sealed)
+        .bind(self.keyring.current_key_id())
         .bind(new.status.as_str())
         .bind(&new.status_reason)
         .fetch_one(&self.pool)
         .await?;
-        Ok(row)
+        Ok(self.open_row(row))
     }
 
     pub async fn integration(
@@ -79,22 +149,24 @@ impl Store {
         tenant_id: TenantId,
         id: IntegrationId,
     ) -> Result<Option<Integration>, StoreError> {
-        let row = sqlx::query_as("SELECT * FROM integrations WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id.as_uuid())
-            .bind(id.as_uuid())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row)
+        let row = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM integrations WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant_id.as_uuid())
+        .bind(id.as_uuid())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| self.open_row(row)))
     }
 
     pub async fn integrations(&self, tenant_id: TenantId) -> Result<Vec<Integration>, StoreError> {
-        let rows = sqlx::query_as(
-            "SELECT * FROM integrations WHERE tenant_id = $1 ORDER BY service, workspace",
-        )
+        let rows: Vec<IntegrationRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM integrations WHERE tenant_id = $1 ORDER BY service, workspace"
+        ))
         .bind(tenant_id.as_uuid())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows)
+        Ok(rows.into_iter().map(|row| self.open_row(row)).collect())
     }
 
     pub async fn set_integration_status(
@@ -104,16 +176,55 @@ impl Store {
         status: IntegrationStatus,
         reason: Option<&str>,
     ) -> Result<Integration, StoreError> {
-        let row = sqlx::query_as(
+        let row = sqlx::query_as(&format!(
             "UPDATE integrations SET status = $3, status_reason = $4, checked_at = now()
-             WHERE tenant_id = $1 AND id = $2 RETURNING *",
-        )
+             WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
+        ))
         .bind(tenant_id.as_uuid())
         .bind(id.as_uuid())
         .bind(status.as_str())
         .bind(reason)
         .fetch_optional(&self.pool)
         .await?;
-        row.ok_or(StoreError::NotFound)
+        row.map(|row| self.open_row(row))
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Seals every credential not yet sealed with the current key: rows from before
+    /// sealing, and rows sealed with an older key after a rotation. Rows whose key is
+    /// gone are left as they are (they read as in error). Returns how many were sealed.
+    pub async fn seal_credentials(&self) -> Result<u64, StoreError> {
+        let rows: Vec<IntegrationRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM integrations
+             WHERE sealed_credentials IS NULL OR credentials_key IS DISTINCT FROM $1"
+        ))
+        .bind(self.keyring.current_key_id())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut sealed = 0;
+        for row in rows {
+            let integration = self.open_row(row);
+            if integration.credentials.is_null() {
+                tracing::warn!(integration_id = %integration.id, "credentials cannot be opened; left as they are");
+                continue;
+            }
+            let bytes = self.keyring.seal(
+                integration.tenant_id,
+                integration.id,
+                integration.credentials.to_string().as_bytes(),
+            );
+            sqlx::query(
+                "UPDATE integrations
+                 SET sealed_credentials = $2, credentials_key = $3, credentials = NULL
+                 WHERE id = $1",
+            )
+            .bind(integration.id)
+            .bind(bytes)
+            .bind(self.keyring.current_key_id())
+            .execute(&self.pool)
+            .await?;
+            sealed += 1;
+        }
+        Ok(sealed)
     }
 }

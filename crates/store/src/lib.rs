@@ -8,8 +8,10 @@ mod log;
 mod outbox;
 mod replays;
 mod requests;
+mod sealing;
 mod tenants;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -24,6 +26,7 @@ pub use replays::{ReplayOutcome, ReplayRecord, REPLAYABLE};
 pub use requests::{
     Claim, ClaimOutcome, NewRequest, RequestFilter, RequestRow, StoredRequest, TerminalUpdate,
 };
+pub use sealing::{Keyring, KeyringError, DEVELOPMENT_KEY_ID};
 pub use tenants::{AuthenticatedToken, NewToken, TokenInfo};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
@@ -31,6 +34,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: PgPool,
+    keyring: Arc<Keyring>,
 }
 
 impl Store {
@@ -42,7 +46,17 @@ impl Store {
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy_with(options);
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            keyring: Arc::new(Keyring::development()),
+        })
+    }
+
+    /// Seals and opens integration credentials with these keys instead of the
+    /// development key.
+    pub fn with_keyring(mut self, keyring: Keyring) -> Self {
+        self.keyring = Arc::new(keyring);
+        self
     }
 
     /// Creates the database named in the URL when it does not exist yet, so a fresh

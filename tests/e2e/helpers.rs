@@ -353,3 +353,20 @@ pub async fn eventually_log(app: &TestApp, request_id: &str, count: usize) -> Ve
     })
     .await
 }
+
+/// Waits until some request of the tenant is in `state`; returns its id.
+pub async fn eventually_request(app: &TestApp, state: &str) -> String {
+    let path = format!("/v1/provisioning-requests?state={state}");
+    eventually(WAIT, "a request in that state", || async {
+        let body: Value = app.get(&path).await.json().await.ok()?;
+        body["items"].as_array()?.first()?["id"]
+            .as_str()
+            .map(str::to_owned)
+    })
+    .await
+}
+
+/// The reason header of the next message in the dead-letter queue.
+pub async fn next_dead_letter_reason(app: &TestApp) -> String {
+    crate::poison::next_dead_letter(app).await.1
+}

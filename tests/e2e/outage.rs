@@ -10,9 +10,7 @@ const NOTHING_LISTENS_HERE: &str = "amqp://guest:guest@127.0.0.1:1/%2f";
 async fn a_request_accepted_while_the_broker_is_down_is_published_later_by_the_relay() {
     let api_only = Components {
         api: true,
-        relay: false,
-        worker: false,
-        projector: false,
+        ..Components::NONE
     };
     let app = spawn_app_with(api_only, Some(NOTHING_LISTENS_HERE)).await;
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
@@ -40,9 +38,7 @@ async fn a_request_accepted_while_the_broker_is_down_is_published_later_by_the_r
     // The broker is back: a relay, a worker and a projector of the same installation.
     let rest = Components {
         api: false,
-        relay: true,
-        worker: true,
-        projector: true,
+        ..Components::ALL
     };
     let _others = app.start_more(rest);
     let request = app.wait_until_finished(&id).await;

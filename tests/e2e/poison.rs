@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::helpers::{scim_account, spawn_app, TestApp};
 
 /// Waits for the next message in the dead-letter queue and returns its body and reason.
-async fn next_dead_letter(app: &TestApp) -> (Vec<u8>, String) {
+pub async fn next_dead_letter(app: &TestApp) -> (Vec<u8>, String) {
     let connection = provisioner_broker::connect(&app.settings.amqp_url, "test-dead-letters")
         .await
         .unwrap();

@@ -148,6 +148,29 @@ impl Fields {
         }
     }
 
+    /// A JSON array of at most `max_items` values.
+    pub fn required_list(&mut self, name: &str, max_items: usize) -> Option<Vec<Value>> {
+        match self.take(name) {
+            None => {
+                self.error(name, "is required");
+                None
+            }
+            Some(Value::Array(items)) if items.is_empty() => {
+                self.error(name, "must name at least one item");
+                None
+            }
+            Some(Value::Array(items)) if items.len() > max_items => {
+                self.error(name, format!("must have at most {max_items} items"));
+                None
+            }
+            Some(Value::Array(items)) => Some(items),
+            Some(other) => {
+                self.error(name, format!("must be a list, not {}", json_type(&other)));
+                None
+            }
+        }
+    }
+
     /// A list of non-empty strings, each at most 100 characters.
     pub fn required_string_list(&mut self, name: &str, max_items: usize) -> Option<Vec<String>> {
         let Some(value) = self.take(name) else {

@@ -13,6 +13,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 use provisioner_broker::Publisher;
 use provisioner_connectors::Catalog;
+use provisioner_hr_intake::Intake;
 use provisioner_store::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -25,6 +26,7 @@ pub struct AppState {
     pub store: Store,
     pub publisher: Arc<Publisher>,
     pub catalog: Arc<Catalog>,
+    pub intake: Intake,
 }
 
 /// Every route the API serves, as `(method, path)` in OpenAPI's path syntax. A test
@@ -45,6 +47,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/provisioning-requests/{id}/replay"),
     ("POST", "/v1/replays"),
     ("GET", "/v1/integration-log"),
+    ("GET", "/v1/provisioning-rules"),
+    ("POST", "/v1/provisioning-rules"),
+    ("DELETE", "/v1/provisioning-rules/{id}"),
+    ("POST", "/v1/provisioning-rules/test"),
+    ("POST", "/v1/hr/events"),
+    ("POST", "/v1/hr/signing-secrets"),
     ("GET", "/v1/tokens"),
     ("POST", "/v1/tokens"),
     ("DELETE", "/v1/tokens/{id}"),
@@ -88,6 +96,14 @@ pub fn router(state: AppState) -> Router {
             get(routes::tokens::list).post(routes::tokens::create),
         )
         .route("/v1/tokens/{id}", delete(routes::tokens::revoke))
+        .route(
+            "/v1/provisioning-rules",
+            get(routes::rules::list).post(routes::rules::create),
+        )
+        .route("/v1/provisioning-rules/{id}", delete(routes::rules::delete))
+        .route("/v1/provisioning-rules/test", post(routes::rules::test))
+        .route("/v1/hr/events", post(routes::hr::receive))
+        .route("/v1/hr/signing-secrets", post(routes::hr::create_secret))
         .fallback(|| async { Problem::no_route() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

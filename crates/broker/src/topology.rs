@@ -6,6 +6,7 @@
 //!      | TTL expiry                        v
 //! provisioning.retry.<delay> (quorum)   provisioning.dlx (topic) --> provisioning.dead (quorum)
 //! provisioning.results (topic) --#--> provisioning.log (quorum) --projector
+//! hr.events (topic) --#--> provisioning.hr (quorum) --hr intake
 //! ```
 
 use std::time::Duration;
@@ -65,6 +66,13 @@ impl Topology {
     pub fn dead_letter_queue(&self) -> String {
         self.name("provisioning.dead")
     }
+    /// Where HR systems publish `com.provisioner.hr.employee.hired`.
+    pub fn hr_exchange(&self) -> String {
+        self.name("hr.events")
+    }
+    pub fn hr_queue(&self) -> String {
+        self.name("provisioning.hr")
+    }
     pub fn retry_queue(&self, delay_index: usize) -> Option<String> {
         let delay = self.retry_delays.get(delay_index)?;
         Some(self.name(&format!("provisioning.retry.{}ms", delay.as_millis())))
@@ -84,6 +92,7 @@ impl Topology {
             self.requests_exchange(),
             self.results_exchange(),
             self.dead_letter_exchange(),
+            self.hr_exchange(),
         ] {
             channel
                 .exchange_declare(
@@ -120,6 +129,11 @@ impl Topology {
         self.bind(channel, &self.log_queue(), &self.results_exchange(), "#")
             .await?;
 
+        self.declare_queue(channel, &self.hr_queue(), self.work_queue_arguments())
+            .await?;
+        self.bind(channel, &self.hr_queue(), &self.hr_exchange(), "#")
+            .await?;
+
         for (index, delay) in self.retry_delays.iter().enumerate() {
             let Some(queue) = self.retry_queue(index) else {
                 continue;
@@ -148,6 +162,7 @@ impl Topology {
             self.requests_queue(),
             self.log_queue(),
             self.dead_letter_queue(),
+            self.hr_queue(),
         ];
         queues.extend((0..self.retry_delays.len()).filter_map(|i| self.retry_queue(i)));
         for queue in queues {
@@ -159,6 +174,7 @@ impl Topology {
             self.requests_exchange(),
             self.results_exchange(),
             self.dead_letter_exchange(),
+            self.hr_exchange(),
         ] {
             channel
                 .exchange_delete(exchange.into(), Default::default())

@@ -12,6 +12,77 @@ pub const SPEC_VERSION: &str = "1.0";
 pub const SOURCE: &str = "urn:provisioner:worker";
 pub const ACCOUNT_CREATED: &str = "com.provisioner.account.created";
 pub const ACCOUNT_FAILED: &str = "com.provisioner.account.failed";
+pub const EMPLOYEE_HIRED: &str = "com.provisioner.hr.employee.hired";
+
+/// An HR system's announcement of a hire, as it arrives (webhook or `hr.events`). On
+/// the broker, where no token names the tenant, the `tenantid` extension attribute does.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HrEvent {
+    pub specversion: String,
+    pub id: String,
+    pub source: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    #[serde(default)]
+    pub time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub tenantid: Option<String>,
+    pub data: HiredData,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HiredData {
+    pub employee: crate::rules::HiredEmployee,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HrEventError {
+    #[error("not a CloudEvent of type {EMPLOYEE_HIRED}: {0}")]
+    Malformed(String),
+    #[error("specversion must be 1.0, not {0:?}")]
+    SpecVersion(String),
+    #[error("type must be {EMPLOYEE_HIRED}, not {0:?}")]
+    Type(String),
+    #[error("{0}")]
+    Field(String),
+}
+
+impl HrEvent {
+    /// Parses and checks an event; every refusal says what is wrong.
+    pub fn parse(bytes: &[u8]) -> Result<Self, HrEventError> {
+        let event: Self =
+            serde_json::from_slice(bytes).map_err(|e| HrEventError::Malformed(e.to_string()))?;
+        if event.specversion != SPEC_VERSION {
+            return Err(HrEventError::SpecVersion(event.specversion));
+        }
+        if event.event_type != EMPLOYEE_HIRED {
+            return Err(HrEventError::Type(event.event_type));
+        }
+        if event.id.trim().is_empty() || event.id.len() > 200 {
+            return Err(HrEventError::Field("id must be 1 to 200 characters".into()));
+        }
+        let employee = &event.data.employee;
+        let email_ok = employee.email.len() <= 254
+            && employee.email.split('@').count() == 2
+            && employee.email.split('@').all(|part| !part.is_empty());
+        if !email_ok {
+            return Err(HrEventError::Field(
+                "data.employee.email must be an email address".into(),
+            ));
+        }
+        for (name, value) in [
+            ("given_name", &employee.given_name),
+            ("family_name", &employee.family_name),
+        ] {
+            if value.trim().is_empty() || value.len() > 200 {
+                return Err(HrEventError::Field(format!(
+                    "data.employee.{name} must be 1 to 200 characters"
+                )));
+            }
+        }
+        Ok(event)
+    }
+}
 
 /// A CloudEvent in structured mode. Unknown attributes are refused, so a message that
 /// merely looks like JSON never reaches the log half-understood.
@@ -120,6 +191,30 @@ mod tests {
             let event = CloudEvent::account_result(EventId::new(), Utc::now(), result(state));
             assert_eq!(event.event_type, ACCOUNT_FAILED);
         }
+    }
+
+    #[test]
+    fn a_hire_event_parses_and_bad_ones_say_why() {
+        let good = json!({"specversion": "1.0", "id": "evt-1", "source": "urn:hr", "type": EMPLOYEE_HIRED,
+            "data": {"employee": {"email": "ada@example.com", "given_name": "Ada", "family_name": "Lovelace", "department": "R&D"}}});
+        let event = HrEvent::parse(good.to_string().as_bytes()).unwrap();
+        assert_eq!(event.data.employee.department.as_deref(), Some("R&D"));
+        let mut wrong_type = good.clone();
+        wrong_type["type"] = json!("com.example.fired");
+        assert!(matches!(
+            HrEvent::parse(wrong_type.to_string().as_bytes()),
+            Err(HrEventError::Type(_))
+        ));
+        let mut bad_email = good.clone();
+        bad_email["data"]["employee"]["email"] = json!("ada");
+        assert!(HrEvent::parse(bad_email.to_string().as_bytes())
+            .unwrap_err()
+            .to_string()
+            .contains("email"));
+        assert!(matches!(
+            HrEvent::parse(b"[]"),
+            Err(HrEventError::Malformed(_))
+        ));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod event;
 pub mod ids;
 pub mod outcome;
 pub mod retry;
+pub mod rules;
 pub mod scope;
 pub mod state;
 

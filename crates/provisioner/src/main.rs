@@ -28,12 +28,12 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
-    /// Runs api, relay, worker and projector (or the ones named) in one process.
+    /// Runs api, relay, worker, projector and hr-intake (or the ones named) in one process.
     Serve {
         #[command(flatten)]
         settings: Settings,
-        /// Comma-separated subset: api,relay,worker,projector.
-        #[arg(long, default_value = "api,relay,worker,projector")]
+        /// Comma-separated subset: api,relay,worker,projector,hr-intake.
+        #[arg(long, default_value = "api,relay,worker,projector,hr-intake")]
         components: Components,
         #[arg(long, env = "PROVISIONER_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,

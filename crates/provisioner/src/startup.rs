@@ -8,6 +8,7 @@ use provisioner_api::AppState;
 use provisioner_broker::{ConsumerSpec, Publisher, Topology};
 use provisioner_connectors::{Catalog, HttpClient, HttpOptions};
 use provisioner_core::retry::RetryPolicy;
+use provisioner_hr_intake::Intake;
 use provisioner_relay::RelayConfig;
 use provisioner_worker::Worker;
 use tokio::net::TcpListener;
@@ -23,6 +24,7 @@ pub struct Components {
     pub relay: bool,
     pub worker: bool,
     pub projector: bool,
+    pub hr_intake: bool,
 }
 
 impl Components {
@@ -31,6 +33,14 @@ impl Components {
         relay: true,
         worker: true,
         projector: true,
+        hr_intake: true,
+    };
+    pub const NONE: Self = Self {
+        api: false,
+        relay: false,
+        worker: false,
+        projector: false,
+        hr_intake: false,
     };
 }
 
@@ -38,33 +48,23 @@ impl FromStr for Components {
     type Err = String;
 
     fn from_str(list: &str) -> Result<Self, String> {
-        let mut chosen = Self {
-            api: false,
-            relay: false,
-            worker: false,
-            projector: false,
-        };
+        let mut chosen = Self::NONE;
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             match name {
                 "api" => chosen.api = true,
                 "relay" => chosen.relay = true,
                 "worker" => chosen.worker = true,
                 "projector" => chosen.projector = true,
+                "hr-intake" => chosen.hr_intake = true,
                 other => {
                     return Err(format!(
-                    "unknown component {other:?}; expected a list of api, relay, worker, projector"
-                ))
+                        "unknown component {other:?}; expected a list of api, relay, worker, \
+                         projector, hr-intake"
+                    ))
                 }
             }
         }
-        if chosen
-            == (Self {
-                api: false,
-                relay: false,
-                worker: false,
-                projector: false,
-            })
-        {
+        if chosen == Self::NONE {
             return Err("name at least one component".into());
         }
         Ok(chosen)
@@ -117,6 +117,7 @@ pub async fn serve(
         drain_timeout: settings.drain_timeout(),
     };
 
+    let intake = Intake::new(store.clone(), publisher.clone(), catalog.clone());
     let mut tasks = JoinSet::new();
     if components.api {
         let listener = listener.context("the api needs a listener")?;
@@ -124,6 +125,7 @@ pub async fn serve(
             store: store.clone(),
             publisher: publisher.clone(),
             catalog: catalog.clone(),
+            intake: intake.clone(),
         };
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
@@ -149,6 +151,12 @@ pub async fn serve(
         );
         tasks.spawn(worker.run(
             consumer("provisioner-worker", topology.requests_queue()),
+            shutdown.clone(),
+        ));
+    }
+    if components.hr_intake {
+        tasks.spawn(intake.clone().run(
+            consumer("provisioner-hr-intake", topology.hr_queue()),
             shutdown.clone(),
         ));
     }

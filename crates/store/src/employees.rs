@@ -22,6 +22,8 @@ pub struct Employee {
     pub given_name: String,
     pub family_name: String,
     pub department: Option<String>,
+    pub employment_type: Option<String>,
+    pub location: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -3,11 +3,13 @@
 
 mod employees;
 mod error;
+mod hr;
 mod integrations;
 mod log;
 mod outbox;
 mod replays;
 mod requests;
+mod rules;
 mod sealing;
 mod tenants;
 
@@ -19,6 +21,7 @@ use sqlx::PgPool;
 
 pub use employees::{Employee, NewEmployee};
 pub use error::StoreError;
+pub use hr::{HireOutcome, PlannedRequest};
 pub use integrations::{Integration, NewIntegration};
 pub use log::{LogEntry, LogFilter};
 pub use outbox::{OutboxBatch, PendingRequest};
@@ -26,6 +29,7 @@ pub use replays::{ReplayOutcome, ReplayRecord, REPLAYABLE};
 pub use requests::{
     Claim, ClaimOutcome, NewRequest, RequestFilter, RequestRow, StoredRequest, TerminalUpdate,
 };
+pub use rules::{Rule, RuleTarget};
 pub use sealing::{Keyring, KeyringError, DEVELOPMENT_KEY_ID};
 pub use tenants::{AuthenticatedToken, NewToken, TokenInfo};
 

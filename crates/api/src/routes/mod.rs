@@ -1,9 +1,11 @@
 pub mod employees;
 pub mod health;
+pub mod hr;
 pub mod integrations;
 pub mod log;
 pub mod replays;
 pub mod requests;
+pub mod rules;
 pub mod services;
 pub mod tokens;
 

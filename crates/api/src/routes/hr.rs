@@ -1,0 +1,69 @@
+//! HR systems announce hires here, signed; and the signing secrets they sign with.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use provisioner_core::event::HrEvent;
+use provisioner_core::Scope;
+use provisioner_hr_intake::signature::verify;
+use provisioner_hr_intake::IntakeOutcome;
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::problem::Problem;
+use crate::AppState;
+
+/// Accepts a signed `com.provisioner.hr.employee.hired` CloudEvent. The signature is
+/// checked over the raw body before anything is parsed.
+pub async fn receive(
+    caller: Caller,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    caller.require(Scope::HrEvents)?;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let secrets = state.store.hr_secrets(caller.tenant_id).await?;
+    let now = chrono::Utc::now().timestamp();
+    verify(
+        &secrets,
+        header("webhook-timestamp"),
+        header("webhook-signature"),
+        &body,
+        now,
+    )
+    .map_err(|error| Problem::unauthenticated(&error.to_string()))?;
+    let event = HrEvent::parse(&body)
+        .map_err(|error| Problem::invalid_field("event", error.to_string()))?;
+    let outcome = state.intake.hire(caller.tenant_id, &event).await?;
+    let body = match outcome {
+        IntakeOutcome::Duplicate => json!({"event_id": event.id, "duplicate": true}),
+        IntakeOutcome::Recorded {
+            employee_id,
+            queued,
+            failed,
+        } => json!({
+            "event_id": event.id,
+            "duplicate": false,
+            "employee_id": employee_id,
+            "requests_queued": queued,
+            "requests_failed": failed,
+        }),
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)))
+}
+
+/// Makes a signing secret for this tenant's HR webhooks; shown once.
+pub async fn create_secret(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    caller.require(Scope::TokensAdmin)?;
+    let (id, secret) = state.store.create_hr_secret(caller.tenant_id).await?;
+    tracing::info!(secret_id = %id, "hr signing secret created");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "secret": secret})),
+    ))
+}

@@ -1,0 +1,142 @@
+//! HR intake: an HR system announces a hire (`com.provisioner.hr.employee.hired`, on
+//! the `hr.events` exchange or through the signed webhook); the employee record is
+//! created or updated, and the tenant's provisioning rules give one request per account.
+//! Each event id is handled once per tenant, however often it arrives.
+
+mod plan;
+pub mod signature;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use provisioner_broker::{
+    ack, requeue, run_consumer, set_aside, ConsumerSpec, Delivery, Publisher,
+};
+use provisioner_connectors::Catalog;
+use provisioner_core::event::{HrEvent, RequestMessage};
+use provisioner_core::rules::HiredEmployee;
+use provisioner_core::TenantId;
+use provisioner_store::{HireOutcome, PlannedRequest, Store, StoreError};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct Intake {
+    store: Store,
+    publisher: Arc<Publisher>,
+    catalog: Arc<Catalog>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IntakeOutcome {
+    /// The event id was handled before; nothing changed.
+    Duplicate,
+    Recorded {
+        employee_id: Uuid,
+        queued: usize,
+        failed: usize,
+    },
+}
+
+impl Intake {
+    pub fn new(store: Store, publisher: Arc<Publisher>, catalog: Arc<Catalog>) -> Self {
+        Self {
+            store,
+            publisher,
+            catalog,
+        }
+    }
+
+    /// Records the hire and its requests in one transaction, then publishes the queued
+    /// requests (the relay covers a publish that fails).
+    pub async fn hire(
+        &self,
+        tenant_id: TenantId,
+        event: &HrEvent,
+    ) -> Result<IntakeOutcome, StoreError> {
+        let employee = &event.data.employee;
+        let planned = self.preview(tenant_id, employee).await?;
+        let outcome = self
+            .store
+            .record_hire(tenant_id, &event.id, &event.source, employee, planned)
+            .await?;
+        let HireOutcome::Recorded {
+            employee_id,
+            queued,
+            failed,
+        } = outcome
+        else {
+            tracing::info!(event_id = %event.id, "hire event seen before; nothing to do");
+            return Ok(IntakeOutcome::Duplicate);
+        };
+        for (request_id, service) in &queued {
+            let message = RequestMessage {
+                tenant_id,
+                request_id: *request_id,
+            };
+            match self.publisher.publish_request(&message, service).await {
+                Ok(()) => self.store.mark_request_published(*request_id).await?,
+                Err(error) => tracing::warn!(request_id = %request_id, error = %error,
+                    "publish not confirmed; the relay will publish it"),
+            }
+        }
+        tracing::info!(event_id = %event.id, employee_id = %employee_id, queued = queued.len(), failed, "hire recorded");
+        Ok(IntakeOutcome::Recorded {
+            employee_id,
+            queued: queued.len(),
+            failed,
+        })
+    }
+
+    /// What the rules would give this employee, without recording anything.
+    pub async fn preview(
+        &self,
+        tenant_id: TenantId,
+        employee: &HiredEmployee,
+    ) -> Result<Vec<PlannedRequest>, StoreError> {
+        plan::plan(&self.store, &self.catalog, tenant_id, employee).await
+    }
+
+    /// Consumes hires published on the `hr.events` exchange. There no token names the
+    /// tenant, so the event's `tenantid` extension attribute does.
+    pub async fn run(self, spec: ConsumerSpec, shutdown: CancellationToken) {
+        let topology = self.publisher.topology().clone();
+        run_consumer(spec, topology, shutdown, move |delivery| {
+            let intake = self.clone();
+            async move { intake.handle(delivery).await }
+        })
+        .await;
+        tracing::info!("hr intake stopped");
+    }
+
+    async fn handle(&self, delivery: Delivery) {
+        let event = match HrEvent::parse(&delivery.data) {
+            Ok(event) => event,
+            Err(error) => return set_aside(&self.publisher, &delivery, &error.to_string()).await,
+        };
+        let Some(tenant_id) = event
+            .tenantid
+            .as_deref()
+            .and_then(|t| t.parse::<TenantId>().ok())
+        else {
+            let reason = "the event has no tenantid attribute naming a tenant (a UUID)";
+            return set_aside(&self.publisher, &delivery, reason).await;
+        };
+        match self.hire(tenant_id, &event).await {
+            Ok(_) => ack(&delivery).await,
+            Err(StoreError::MissingReference(_)) => {
+                let reason = format!("tenant {tenant_id} does not exist");
+                set_aside(&self.publisher, &delivery, &reason).await;
+            }
+            Err(error) if error.is_transient() => {
+                tracing::warn!(error = %error, "hire not recorded; will retry");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                requeue(&delivery).await;
+            }
+            Err(error) => {
+                let reason = format!("the hire could not be recorded: {error}");
+                set_aside(&self.publisher, &delivery, &reason).await;
+            }
+        }
+    }
+}

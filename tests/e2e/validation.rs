@@ -217,3 +217,22 @@ async fn callers_without_a_valid_token_or_scope_are_turned_away() {
     assert_nothing_stored(&app).await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_integration_whose_address_is_not_a_web_url_is_refused() {
+    let app = spawn_app().await;
+    for base_url in ["ftp://saas.example.com/scim", "not a url"] {
+        let response = app
+            .post(
+                "/v1/integrations",
+                &json!({"service": "scim", "workspace": "acme", "base_url": base_url,
+                        "credentials": {"token": "t"}}),
+            )
+            .await;
+        assert_eq!(
+            problem_fields(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+            ["base_url"]
+        );
+    }
+    app.stop().await;
+}

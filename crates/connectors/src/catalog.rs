@@ -43,6 +43,8 @@ struct Entry {
 pub struct Catalog {
     services: Vec<ServiceDescriptor>,
     entries: HashMap<&'static str, Entry>,
+    /// Plain http is for the simulator and tests, which also allow private addresses.
+    allow_plain_http: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +70,7 @@ impl Catalog {
     }
 
     fn builtin(http: HttpClient) -> Result<Self, CatalogError> {
+        let allow_plain_http = http.options().allow_private_networks;
         // One line per service; a connector is its own module.
         let services: Vec<(ServiceDescriptor, Option<Arc<dyn Connector>>)> = vec![
             (
@@ -93,7 +96,11 @@ impl Catalog {
             entries.insert(service.key, entry);
         }
         let services = services.into_iter().map(|(service, _)| service).collect();
-        Ok(Self { services, entries })
+        Ok(Self {
+            services,
+            entries,
+            allow_plain_http,
+        })
     }
 
     pub fn services(&self) -> &[ServiceDescriptor] {
@@ -111,10 +118,13 @@ impl Catalog {
             .or(service.default_base_url)
             .ok_or(BaseUrlError::Missing)?;
         let url = Url::parse(raw).map_err(|_| BaseUrlError::Invalid)?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(BaseUrlError::Invalid);
+        match url.scheme() {
+            "https" => Ok(url),
+            // Credentials must not cross the network in the clear.
+            "http" if self.allow_plain_http => Ok(url),
+            "http" => Err(BaseUrlError::NotHttps),
+            _ => Err(BaseUrlError::Invalid),
         }
-        Ok(url)
     }
 
     /// `None` for unknown services and for services that cannot provision.
@@ -169,8 +179,13 @@ impl fmt::Debug for Catalog {
 pub enum BaseUrlError {
     #[error("the integration names no base URL and the service has no default one")]
     Missing,
-    #[error("the base URL must be an http or https URL")]
+    #[error("the base URL must be an https URL")]
     Invalid,
+    #[error(
+        "the base URL must use https; plain http is allowed only with \
+         PROVISIONER_ALLOW_PRIVATE_NETWORKS=true (the simulator, tests)"
+    )]
+    NotHttps,
 }
 
 /// A service shown in the catalog that has no connector yet.
@@ -210,8 +225,26 @@ mod tests {
     }
 
     #[test]
+    fn plain_http_is_refused_unless_private_networks_are_allowed() {
+        let strict = catalog();
+        assert_eq!(
+            strict.base_url("scim", Some("http://saas.example.com/scim/v2")),
+            Err(BaseUrlError::NotHttps)
+        );
+        assert!(strict
+            .base_url("scim", Some("https://saas.example.com/scim/v2"))
+            .is_ok());
+    }
+
+    #[test]
     fn an_integrations_own_base_url_wins_and_scim_has_no_default() {
-        let catalog = catalog();
+        let catalog = Catalog::new(
+            HttpClient::with_options(crate::HttpOptions {
+                allow_private_networks: true,
+                ..crate::HttpOptions::default()
+            })
+            .unwrap(),
+        );
         let own = catalog.base_url("scim", Some("http://127.0.0.1:9090/scim/acme/v2"));
         assert_eq!(own.unwrap().as_str(), "http://127.0.0.1:9090/scim/acme/v2");
         assert_eq!(catalog.base_url("scim", None), Err(BaseUrlError::Missing));

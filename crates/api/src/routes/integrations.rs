@@ -53,13 +53,12 @@ pub async fn create(
         }
         found
     });
-    if let Some(raw) = &base_url {
-        match url::Url::parse(raw) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") => {}
-            _ => fields.error("base_url", "must be an http or https URL"),
-        }
-    }
     if let Some(service) = service {
+        if let Some(raw) = &base_url {
+            if let Err(error) = state.catalog.base_url(service.key, Some(raw)) {
+                fields.error("base_url", error.to_string());
+            }
+        }
         if service.requires_base_url && base_url.is_none() {
             fields.error("base_url", format!("is required for {}", service.name));
         }

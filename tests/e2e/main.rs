@@ -4,6 +4,7 @@
 mod cli;
 mod employees;
 mod helpers;
+mod hostile;
 mod hr;
 mod idempotency;
 mod integration_errors;

@@ -8,6 +8,7 @@
 mod catalog;
 mod connector;
 mod failure;
+mod hostile;
 mod http;
 mod net;
 mod provision;

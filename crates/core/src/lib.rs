@@ -4,6 +4,7 @@
 pub mod account;
 pub mod cursor;
 pub mod event;
+mod hostile;
 pub mod ids;
 pub mod outcome;
 pub mod retry;

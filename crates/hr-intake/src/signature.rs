@@ -169,3 +169,35 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod hostile {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Forged headers and bodies are refused, never accepted and never a panic.
+        #[test]
+        fn random_signatures_never_verify(
+            timestamp in proptest::option::of(".{0,30}"),
+            signature in proptest::option::of(".{0,300}"),
+            body in prop::collection::vec(any::<u8>(), 0..1024),
+        ) {
+            let secrets = vec!["whsec_c2VjcmV0LWJ5dGVzLWZvci10ZXN0cw".to_owned()];
+            let result = verify(&secrets, timestamp.as_deref(), signature.as_deref(), &body, 1_790_000_000);
+            prop_assert!(result.is_err());
+        }
+
+        #[test]
+        fn any_secret_text_signs_and_verifies_its_own_body(
+            secret in ".{0,80}", body in prop::collection::vec(any::<u8>(), 0..512)
+        ) {
+            let signature = sign(&secret, 1_790_000_000, &body);
+            let verified = verify(&[secret], Some("1790000000"), Some(&signature), &body, 1_790_000_000);
+            prop_assert_eq!(verified, Ok(()));
+        }
+    }
+}

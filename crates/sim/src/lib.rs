@@ -4,12 +4,14 @@
 //! its faults. State lives in memory.
 //!
 //! SCIM: `/scim/{workspace}/v2/{ServiceProviderConfig,Users,Users/{id}}`, bearer token per
-//! workspace. Admin (JSON, no auth): `/_sim/workspaces/{workspace}[/users|/faults]`.
+//! workspace. Admin (JSON, no auth): `/_sim/workspaces/{workspace}[/users|/faults]`; a
+//! workspace body naming a `vendor` ([`WorkspaceSetup`]) sets up that vendor's workspace.
 
 mod admin;
 mod error;
 mod filter;
 mod scim;
+mod setup;
 mod state;
 mod users;
 
@@ -21,6 +23,7 @@ use axum::Router;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
+pub use setup::{Vendor, WorkspaceSetup};
 pub use state::{FailCreates, Faults, SimError, WorkspaceStats};
 use state::{State, Workspace};
 
@@ -77,14 +80,28 @@ impl Simulator {
             .await
     }
 
-    /// Creates the workspace, or changes its token and keeps its accounts.
+    /// Creates the SCIM workspace, or changes its token and keeps its accounts.
     pub fn put_workspace(&self, workspace: &str, token: &str) -> WorkspaceStats {
+        let setup = WorkspaceSetup::Scim {
+            token: token.to_owned(),
+        };
+        self.setup_workspace(workspace, setup)
+    }
+
+    /// Creates the workspace of any vendor, or changes its credentials and keeps its
+    /// accounts.
+    pub fn setup_workspace(&self, workspace: &str, setup: WorkspaceSetup) -> WorkspaceStats {
         let mut state = self.lock();
-        let entry = state
-            .workspaces
-            .entry(workspace.to_owned())
-            .and_modify(|existing| existing.token = token.to_owned())
-            .or_insert_with(|| Workspace::new(token.to_owned()));
+        let entry = match state.workspaces.entry(workspace.to_owned()) {
+            std::collections::hash_map::Entry::Occupied(occupied) => {
+                let existing = occupied.into_mut();
+                existing.setup = setup;
+                existing
+            }
+            std::collections::hash_map::Entry::Vacant(vacant) => {
+                vacant.insert(Workspace::new(setup))
+            }
+        };
         entry.stats(workspace)
     }
 
@@ -93,7 +110,8 @@ impl Simulator {
         state.workspaces.get(workspace).map(|w| w.stats(workspace))
     }
 
-    /// The stored SCIM User resources of a workspace, oldest first.
+    /// The stored accounts of a workspace in the vendor's own shape (SCIM User, GitHub
+    /// invitation, Zoom user, Graph user, Directory user), oldest first.
     pub fn users(&self, workspace: &str) -> Option<Vec<Value>> {
         let state = self.lock();
         state.workspaces.get(workspace).map(|w| w.users().to_vec())

@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Faults a workspace injects into its SCIM answers. Setting faults replaces the previous
+use crate::setup::WorkspaceSetup;
+
+/// Faults a workspace injects into its answers. Setting faults replaces the previous
 /// ones, so a test states the whole situation it wants.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +25,12 @@ pub struct Faults {
     /// lost on the way back; a client must look up before it retries.
     #[serde(default)]
     pub lose_next_create_responses: u32,
+    /// The vendor's own error code carried by the injected create failures, where the
+    /// vendor has one: Google's `reason` (`userRateLimitExceeded`, `quotaExceeded`, …),
+    /// Graph's `error.code`, Zoom's numeric `code`, Slack's `description`. SCIM ignores
+    /// it. A code fitting the status when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,7 +55,9 @@ pub struct WorkspaceStats {
     pub calls: u64,
     /// Every `POST /Users`, refused ones included.
     pub create_calls: u64,
-    /// Authenticated `POST /Users` per lowercased `userName`.
+    /// Authenticated create calls per lowercased unique key of the vendor: `userName`
+    /// for SCIM and Slack, the invitee's email for GitHub, the email for Zoom,
+    /// `userPrincipalName` for Microsoft Graph, `primaryEmail` for Google.
     pub create_calls_by_user_name: BTreeMap<String, u64>,
 }
 
@@ -77,13 +87,14 @@ pub(crate) struct State {
 
 #[derive(Debug)]
 pub(crate) struct Workspace {
-    pub(crate) token: String,
+    pub(crate) setup: WorkspaceSetup,
     /// In creation order, which is the order of list answers; accounts are never removed,
     /// so the indexes below stay valid.
     users: Vec<Value>,
     by_id: HashMap<String, usize>,
-    /// Keyed by lowercased userName: RFC 7643 declares userName caseExact=false.
-    by_user_name: HashMap<String, usize>,
+    /// Keyed by the lowercased unique key of the vendor (SCIM's userName is
+    /// caseExact=false, emails and UPNs compare without case too).
+    by_key: HashMap<String, usize>,
     pub(crate) calls: u64,
     pub(crate) create_calls: u64,
     create_calls_by_user_name: BTreeMap<String, u64>,
@@ -91,12 +102,12 @@ pub(crate) struct Workspace {
 }
 
 impl Workspace {
-    pub(crate) fn new(token: String) -> Self {
+    pub(crate) fn new(setup: WorkspaceSetup) -> Self {
         Self {
-            token,
+            setup,
             users: Vec::new(),
             by_id: HashMap::new(),
-            by_user_name: HashMap::new(),
+            by_key: HashMap::new(),
             calls: 0,
             create_calls: 0,
             create_calls_by_user_name: BTreeMap::new(),
@@ -118,10 +129,10 @@ impl Workspace {
         Duration::from_millis(self.faults.latency_ms)
     }
 
-    pub(crate) fn count_create_for(&mut self, user_name: &str) {
+    pub(crate) fn count_create_for(&mut self, key: &str) {
         *self
             .create_calls_by_user_name
-            .entry(user_name.to_lowercase())
+            .entry(key.to_lowercase())
             .or_default() += 1;
     }
 
@@ -133,16 +144,16 @@ impl Workspace {
         self.by_id.get(id).and_then(|&index| self.users.get(index))
     }
 
-    pub(crate) fn holds_user_name(&self, user_name: &str) -> bool {
-        self.by_user_name.contains_key(&user_name.to_lowercase())
+    pub(crate) fn holds_key(&self, key: &str) -> bool {
+        self.by_key.contains_key(&key.to_lowercase())
     }
 
-    /// Stores a resource that already carries its `id`; the caller checked uniqueness.
-    pub(crate) fn insert(&mut self, id: String, user_name: &str, resource: Value) {
+    /// Stores a resource under its `id` and unique key; the caller checked uniqueness.
+    pub(crate) fn insert(&mut self, id: String, key: &str, resource: Value) {
         let index = self.users.len();
         self.users.push(resource);
         self.by_id.insert(id, index);
-        self.by_user_name.insert(user_name.to_lowercase(), index);
+        self.by_key.insert(key.to_lowercase(), index);
     }
 
     /// Takes one injected create failure, if any is left.

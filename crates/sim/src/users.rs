@@ -76,7 +76,7 @@ fn create_in(entry: &mut Workspace, base: &str, body: &[u8]) -> Result<Response,
         }
     };
     check_user_name(&user_name).map_err(|detail| ScimError::bad_request("invalidValue", detail))?;
-    if entry.holds_user_name(&user_name) {
+    if entry.holds_key(&user_name) {
         return Err(ScimError::new(
             StatusCode::CONFLICT,
             Some("uniqueness"),

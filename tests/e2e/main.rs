@@ -12,5 +12,6 @@ mod outage;
 mod poison;
 mod provisioning;
 mod retries;
+mod slack;
 mod tenancy;
 mod validation;

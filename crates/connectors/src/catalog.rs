@@ -12,6 +12,7 @@ use crate::connector::Connector;
 use crate::http::HttpClient;
 use crate::schema::{CompiledSchema, FieldError, InvalidSchema};
 use crate::scim::{self, ScimConnector};
+use crate::slack::{self, SlackConnector};
 
 /// A service as clients see it in `GET /v1/services`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -73,6 +74,10 @@ impl Catalog {
             (
                 scim::descriptor()?,
                 Some(Arc::new(ScimConnector::new(http.clone()))),
+            ),
+            (
+                slack::descriptor()?,
+                Some(Arc::new(SlackConnector::new(http.clone()))),
             ),
             (listed_only("salesforce", "Salesforce"), None),
             (listed_only("dropbox", "Dropbox Business"), None),

@@ -13,6 +13,7 @@ mod net;
 mod provision;
 mod schema;
 mod scim;
+mod slack;
 mod token;
 
 pub use catalog::{BaseUrlError, Catalog, ServiceDescriptor};
@@ -21,4 +22,5 @@ pub use http::{HttpClient, HttpClientError, HttpOptions};
 pub use provision::provision;
 pub use schema::FieldError;
 pub use scim::ScimConnector;
+pub use slack::SlackConnector;
 pub use token::{AccessToken, TokenCache};

@@ -1,7 +1,7 @@
 //! SCIM 2.0 (RFC 7643, RFC 7644): any application that speaks it, addressed by the base
 //! URL of its workspace, with a bearer token.
 
-mod wire;
+pub(crate) mod wire;
 
 use provisioner_core::ConnectorFailure;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::catalog::ServiceDescriptor;
 use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
-use crate::http::HttpClient;
+use crate::http::{Answer, HttpClient};
 use wire::{endpoint, failure, scim_user, unreadable, user_name, user_name_filter};
 
 pub(crate) const KEY: &str = "scim";
@@ -46,11 +46,33 @@ pub(crate) fn descriptor() -> Result<ServiceDescriptor, serde_json::Error> {
 #[derive(Debug, Clone)]
 pub struct ScimConnector {
     http: HttpClient,
+    dialect: Dialect,
+}
+
+/// Where a SCIM service departs from RFC 7644: how it is checked and how it words its
+/// errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Rfc7644,
+    /// Slack: no `ServiceProviderConfig` under v2's documented checks, errors as
+    /// `{"Errors": {"description", "code"}}`.
+    Slack,
 }
 
 impl ScimConnector {
     pub fn new(http: HttpClient) -> Self {
-        Self { http }
+        Self::with_dialect(http, Dialect::Rfc7644)
+    }
+
+    pub(crate) fn with_dialect(http: HttpClient, dialect: Dialect) -> Self {
+        Self { http, dialect }
+    }
+
+    fn failure(&self, answer: &Answer) -> ConnectorFailure {
+        match self.dialect {
+            Dialect::Rfc7644 => failure(answer),
+            Dialect::Slack => crate::slack::failure(answer),
+        }
     }
 
     fn request(
@@ -78,13 +100,21 @@ impl ScimConnector {
 #[async_trait::async_trait]
 impl Connector for ScimConnector {
     async fn check(&self, target: &IntegrationTarget) -> Result<(), ConnectorFailure> {
-        let url = endpoint(&target.base_url, "ServiceProviderConfig")?;
+        let url = match self.dialect {
+            Dialect::Rfc7644 => endpoint(&target.base_url, "ServiceProviderConfig")?,
+            // The cheapest authenticated read Slack offers: one user.
+            Dialect::Slack => {
+                let mut url = endpoint(&target.base_url, "Users")?;
+                url.query_pairs_mut().append_pair("count", "1");
+                url
+            }
+        };
         let answer = self
             .http
             .send(self.request(Method::GET, url, target)?)
             .await?;
         if !answer.status.is_success() {
-            return Err(failure(&answer));
+            return Err(self.failure(&answer));
         }
         Ok(())
     }
@@ -108,7 +138,7 @@ impl Connector for ScimConnector {
             .send(self.request(Method::GET, url, target)?)
             .await?;
         if !answer.status.is_success() {
-            return Err(failure(&answer));
+            return Err(self.failure(&answer));
         }
         let Some(list) = answer.whole_json()? else {
             return Err(unreadable("the lookup", "is not a SCIM list response"));
@@ -155,7 +185,7 @@ impl Connector for ScimConnector {
             return Ok(CreateAnswer::Conflict);
         }
         if !answer.status.is_success() {
-            return Err(failure(&answer));
+            return Err(self.failure(&answer));
         }
         let id = answer
             .whole_json()?

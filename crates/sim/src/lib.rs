@@ -4,14 +4,16 @@
 //! its faults. State lives in memory.
 //!
 //! SCIM: `/scim/{workspace}/v2/{ServiceProviderConfig,Users,Users/{id}}`, bearer token per
-//! workspace. Admin (JSON, no auth): `/_sim/workspaces/{workspace}[/users|/faults]`; a
+//! workspace. Slack: `/scim/v2/{Users,Users/{id}}`, the token names the workspace. Admin (JSON, no auth): `/_sim/workspaces/{workspace}[/users|/faults]`; a
 //! workspace body naming a `vendor` ([`WorkspaceSetup`]) sets up that vendor's workspace.
 
 mod admin;
 mod error;
 mod filter;
+mod gate;
 mod scim;
 mod setup;
+mod slack;
 mod state;
 mod users;
 
@@ -54,6 +56,8 @@ impl Simulator {
                 "/scim/{ws}/v2/{*rest}",
                 axum::routing::any(scim::no_such_endpoint),
             )
+            .route("/scim/v2/Users", get(slack::list).post(slack::create))
+            .route("/scim/v2/Users/{id}", get(slack::get))
             .route(
                 "/_sim/workspaces/{ws}",
                 put(admin::put_workspace).get(admin::get_workspace),

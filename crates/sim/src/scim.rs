@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::http::header::{AUTHORIZATION, HOST};
+use axum::http::header::HOST;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::error::{scim_json, ScimError};
+use crate::gate::bearer_token;
 use crate::setup::Vendor;
 use crate::state::Workspace;
 use crate::Simulator;
@@ -58,14 +59,6 @@ pub(crate) async fn answer(
         tokio::time::sleep(latency).await;
     }
     response
-}
-
-pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
 }
 
 /// The workspace's SCIM base URL as the client addressed it, for `meta.location`.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::setup::WorkspaceSetup;
+use crate::setup::{Vendor, WorkspaceSetup};
 
 /// Faults a workspace injects into its answers. Setting faults replaces the previous
 /// ones, so a test states the whole situation it wants.
@@ -83,6 +83,18 @@ impl Faults {
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) workspaces: HashMap<String, Workspace>,
+}
+
+impl State {
+    /// The workspace of `vendor` that `token` opens.
+    pub(crate) fn workspace_for_token(&self, vendor: Vendor, token: &str) -> Option<String> {
+        self.workspaces
+            .iter()
+            .find(|(_, workspace)| {
+                workspace.setup.vendor() == vendor && workspace.setup.static_token() == Some(token)
+            })
+            .map(|(name, _)| name.clone())
+    }
 }
 
 #[derive(Debug)]

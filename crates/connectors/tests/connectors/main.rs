@@ -3,4 +3,5 @@
 
 mod helpers;
 mod provisioning;
+mod slack;
 mod transport;

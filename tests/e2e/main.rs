@@ -3,6 +3,7 @@
 
 mod cli;
 mod employees;
+mod github;
 mod helpers;
 mod idempotency;
 mod integration_errors;

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::connector::Connector;
+use crate::github::{self, GitHubConnector};
 use crate::http::HttpClient;
 use crate::schema::{CompiledSchema, FieldError, InvalidSchema};
 use crate::scim::{self, ScimConnector};
@@ -78,6 +79,10 @@ impl Catalog {
             (
                 slack::descriptor()?,
                 Some(Arc::new(SlackConnector::new(http.clone()))),
+            ),
+            (
+                github::descriptor()?,
+                Some(Arc::new(GitHubConnector::new(http.clone()))),
             ),
             (listed_only("salesforce", "Salesforce"), None),
             (listed_only("dropbox", "Dropbox Business"), None),

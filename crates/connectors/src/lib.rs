@@ -8,6 +8,7 @@
 mod catalog;
 mod connector;
 mod failure;
+mod github;
 mod http;
 mod net;
 mod provision;
@@ -18,6 +19,7 @@ mod token;
 
 pub use catalog::{BaseUrlError, Catalog, ServiceDescriptor};
 pub use connector::{account_target, Connector, CreateAnswer, IntegrationTarget};
+pub use github::GitHubConnector;
 pub use http::{HttpClient, HttpClientError, HttpOptions};
 pub use provision::provision;
 pub use schema::FieldError;

@@ -1,7 +1,7 @@
 //! SCIM 2.0 (RFC 7643, RFC 7644): any application that speaks it, addressed by the base
 //! URL of its workspace, with a bearer token.
 
-pub(crate) mod wire;
+mod wire;
 
 use provisioner_core::ConnectorFailure;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};

@@ -103,6 +103,7 @@ mod tests {
         Answer {
             status: StatusCode::from_u16(status).unwrap(),
             retry_after: None,
+            headers: Default::default(),
             body: body.to_string().into_bytes(),
             truncated: false,
         }

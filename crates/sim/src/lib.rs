@@ -4,13 +4,15 @@
 //! its faults. State lives in memory.
 //!
 //! SCIM: `/scim/{workspace}/v2/{ServiceProviderConfig,Users,Users/{id}}`, bearer token per
-//! workspace. Slack: `/scim/v2/{Users,Users/{id}}`, the token names the workspace. Admin (JSON, no auth): `/_sim/workspaces/{workspace}[/users|/faults]`; a
+//! workspace. Slack: `/scim/v2/{Users,Users/{id}}`, the token names the workspace. GitHub:
+//! `/orgs/{org}[/invitations]`, the organization names it. Admin (JSON, no auth): `/_sim/workspaces/{workspace}[/users|/faults]`; a
 //! workspace body naming a `vendor` ([`WorkspaceSetup`]) sets up that vendor's workspace.
 
 mod admin;
 mod error;
 mod filter;
 mod gate;
+mod github;
 mod scim;
 mod setup;
 mod slack;
@@ -58,6 +60,11 @@ impl Simulator {
             )
             .route("/scim/v2/Users", get(slack::list).post(slack::create))
             .route("/scim/v2/Users/{id}", get(slack::get))
+            .route("/orgs/{org}", get(github::organization))
+            .route(
+                "/orgs/{org}/invitations",
+                get(github::invitations).post(github::invite),
+            )
             .route(
                 "/_sim/workspaces/{ws}",
                 put(admin::put_workspace).get(admin::get_workspace),

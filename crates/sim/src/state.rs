@@ -28,7 +28,9 @@ pub struct Faults {
     /// The vendor's own error code carried by the injected create failures, where the
     /// vendor has one: Google's `reason` (`userRateLimitExceeded`, `quotaExceeded`, …),
     /// Graph's `error.code`, Zoom's numeric `code`, Slack's `description`. SCIM ignores
-    /// it. A code fitting the status when absent.
+    /// it. A code fitting the status when absent. For GitHub, `"primary"` makes an
+    /// injected 403 or 429 a primary rate limit (`x-ratelimit-reset`) instead of a
+    /// secondary one (`retry-after`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
 }
@@ -41,7 +43,8 @@ pub struct FailCreates {
     pub status: u16,
     #[serde(default)]
     pub retry_after_secs: Option<u64>,
-    /// The SCIM `detail` of the error; a sentence fitting the status when absent.
+    /// The vendor's sentence for the error (SCIM `detail`, GitHub `message`, …); one
+    /// fitting the status when absent.
     #[serde(default)]
     pub detail: Option<String>,
 }
@@ -86,6 +89,18 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// The first workspace of `vendor` whose setup satisfies `matches`.
+    pub(crate) fn find_workspace(
+        &self,
+        vendor: Vendor,
+        matches: impl Fn(&WorkspaceSetup) -> bool,
+    ) -> Option<String> {
+        self.workspaces
+            .iter()
+            .find(|(_, workspace)| workspace.setup.vendor() == vendor && matches(&workspace.setup))
+            .map(|(name, _)| name.clone())
+    }
+
     /// The workspace of `vendor` that `token` opens.
     pub(crate) fn workspace_for_token(&self, vendor: Vendor, token: &str) -> Option<String> {
         self.workspaces

@@ -1,6 +1,7 @@
 //! The SCIM connector against the simulator, over real HTTP on a loopback port. One test
 //! binary, for build time (STYLE.md).
 
+mod github;
 mod helpers;
 mod provisioning;
 mod slack;

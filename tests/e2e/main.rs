@@ -16,3 +16,4 @@ mod retries;
 mod slack;
 mod tenancy;
 mod validation;
+mod zoom;

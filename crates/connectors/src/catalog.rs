@@ -14,6 +14,7 @@ use crate::http::HttpClient;
 use crate::schema::{CompiledSchema, FieldError, InvalidSchema};
 use crate::scim::{self, ScimConnector};
 use crate::slack::{self, SlackConnector};
+use crate::zoom::{self, ZoomConnector};
 
 /// A service as clients see it in `GET /v1/services`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -83,6 +84,10 @@ impl Catalog {
             (
                 github::descriptor()?,
                 Some(Arc::new(GitHubConnector::new(http.clone()))),
+            ),
+            (
+                zoom::descriptor()?,
+                Some(Arc::new(ZoomConnector::new(http.clone()))),
             ),
             (listed_only("salesforce", "Salesforce"), None),
             (listed_only("dropbox", "Dropbox Business"), None),

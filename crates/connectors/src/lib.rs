@@ -11,11 +11,13 @@ mod failure;
 mod github;
 mod http;
 mod net;
+mod oauth;
 mod provision;
 mod schema;
 mod scim;
 mod slack;
 mod token;
+mod zoom;
 
 pub use catalog::{BaseUrlError, Catalog, ServiceDescriptor};
 pub use connector::{account_target, Connector, CreateAnswer, IntegrationTarget};
@@ -26,3 +28,4 @@ pub use schema::FieldError;
 pub use scim::ScimConnector;
 pub use slack::SlackConnector;
 pub use token::{AccessToken, TokenCache};
+pub use zoom::ZoomConnector;

@@ -5,7 +5,8 @@
 //!
 //! SCIM: `/scim/{workspace}/v2/{ServiceProviderConfig,Users,Users/{id}}`, bearer token per
 //! workspace. Slack: `/scim/v2/{Users,Users/{id}}`, the token names the workspace. GitHub:
-//! `/orgs/{org}[/invitations]`, the organization names it. Admin (JSON, no auth): `/_sim/workspaces/{workspace}[/users|/faults]`; a
+//! `/orgs/{org}[/invitations]`, the organization names it. Zoom: `/v2/users[/{id}]`
+//! with tokens from `/oauth/token`. Admin (JSON, no auth): `/_sim/workspaces/{workspace}[/users|/faults]`; a
 //! workspace body naming a `vendor` ([`WorkspaceSetup`]) sets up that vendor's workspace.
 
 mod admin;
@@ -13,11 +14,13 @@ mod error;
 mod filter;
 mod gate;
 mod github;
+mod oauth;
 mod scim;
 mod setup;
 mod slack;
 mod state;
 mod users;
+mod zoom;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -65,6 +68,9 @@ impl Simulator {
                 "/orgs/{org}/invitations",
                 get(github::invitations).post(github::invite),
             )
+            .route("/oauth/token", axum::routing::post(zoom::token))
+            .route("/v2/users", axum::routing::post(zoom::create))
+            .route("/v2/users/{id}", get(zoom::get_user))
             .route(
                 "/_sim/workspaces/{ws}",
                 put(admin::put_workspace).get(admin::get_workspace),
@@ -100,9 +106,10 @@ impl Simulator {
     }
 
     /// Creates the workspace of any vendor, or changes its credentials and keeps its
-    /// accounts.
+    /// accounts; access tokens issued under the old credentials stop working.
     pub fn setup_workspace(&self, workspace: &str, setup: WorkspaceSetup) -> WorkspaceStats {
         let mut state = self.lock();
+        state.revoke_tokens(workspace);
         let entry = match state.workspaces.entry(workspace.to_owned()) {
             std::collections::hash_map::Entry::Occupied(occupied) => {
                 let existing = occupied.into_mut();
@@ -114,6 +121,18 @@ impl Simulator {
             }
         };
         entry.stats(workspace)
+    }
+
+    /// How many access tokens the workspace's token endpoint issued.
+    pub fn tokens_issued(&self, workspace: &str) -> Option<u64> {
+        let state = self.lock();
+        state.workspaces.get(workspace).map(|w| w.tokens_issued)
+    }
+
+    /// Makes the workspace's issued access tokens invalid, so the next call with one is
+    /// answered 401, as after a revoked consent or an early expiry.
+    pub fn revoke_tokens(&self, workspace: &str) {
+        self.lock().revoke_tokens(workspace);
     }
 
     pub fn stats(&self, workspace: &str) -> Option<WorkspaceStats> {

@@ -1,8 +1,8 @@
-//! The simulator's memory: workspaces, their accounts, what each one was asked, and the
-//! faults it was told to inject.
+//! The simulator's memory: workspaces, their accounts, what each one was asked, the
+//! access tokens it issued, and the faults it was told to inject.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -86,9 +86,37 @@ impl Faults {
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) workspaces: HashMap<String, Workspace>,
+    /// Access tokens issued by the simulated token endpoints, each bound to the
+    /// workspace whose credentials obtained it.
+    access_tokens: HashMap<String, IssuedToken>,
 }
 
+#[derive(Debug)]
+struct IssuedToken {
+    workspace: String,
+    expires_at: Instant,
+}
+
+/// How long issued access tokens live: an hour, as Zoom, Entra and Google issue them.
+pub(crate) const ACCESS_TOKEN_SECONDS: u64 = 3599;
+
 impl State {
+    /// The workspace of `vendor` that `token` opens: its static token, or an access
+    /// token it was issued that has not expired.
+    pub(crate) fn workspace_for_token(&self, vendor: Vendor, token: &str) -> Option<String> {
+        if let Some(issued) = self.access_tokens.get(token) {
+            let owner = self.workspaces.get(&issued.workspace)?;
+            return (owner.setup.vendor() == vendor && Instant::now() < issued.expires_at)
+                .then(|| issued.workspace.clone());
+        }
+        self.workspaces
+            .iter()
+            .find(|(_, workspace)| {
+                workspace.setup.vendor() == vendor && workspace.setup.static_token() == Some(token)
+            })
+            .map(|(name, _)| name.clone())
+    }
+
     /// The first workspace of `vendor` whose setup satisfies `matches`.
     pub(crate) fn find_workspace(
         &self,
@@ -101,14 +129,27 @@ impl State {
             .map(|(name, _)| name.clone())
     }
 
-    /// The workspace of `vendor` that `token` opens.
-    pub(crate) fn workspace_for_token(&self, vendor: Vendor, token: &str) -> Option<String> {
-        self.workspaces
-            .iter()
-            .find(|(_, workspace)| {
-                workspace.setup.vendor() == vendor && workspace.setup.static_token() == Some(token)
-            })
-            .map(|(name, _)| name.clone())
+    /// Issues a new access token for the workspace and counts it.
+    pub(crate) fn issue_token(&mut self, workspace: &str) -> String {
+        let token = format!("sim-at-{}", uuid::Uuid::new_v4().simple());
+        if let Some(entry) = self.workspaces.get_mut(workspace) {
+            entry.tokens_issued += 1;
+        }
+        self.access_tokens.insert(
+            token.clone(),
+            IssuedToken {
+                workspace: workspace.to_owned(),
+                expires_at: Instant::now() + Duration::from_secs(ACCESS_TOKEN_SECONDS),
+            },
+        );
+        token
+    }
+
+    /// Makes every access token of the workspace invalid, as a revoked app consent or
+    /// a rotated secret does at the vendor.
+    pub(crate) fn revoke_tokens(&mut self, workspace: &str) {
+        self.access_tokens
+            .retain(|_, issued| issued.workspace != workspace);
     }
 }
 
@@ -126,6 +167,7 @@ pub(crate) struct Workspace {
     pub(crate) create_calls: u64,
     create_calls_by_user_name: BTreeMap<String, u64>,
     pub(crate) faults: Faults,
+    pub(crate) tokens_issued: u64,
 }
 
 impl Workspace {
@@ -139,6 +181,7 @@ impl Workspace {
             create_calls: 0,
             create_calls_by_user_name: BTreeMap::new(),
             faults: Faults::default(),
+            tokens_issued: 0,
         }
     }
 
@@ -169,6 +212,12 @@ impl Workspace {
 
     pub(crate) fn user(&self, id: &str) -> Option<&Value> {
         self.by_id.get(id).and_then(|&index| self.users.get(index))
+    }
+
+    pub(crate) fn user_by_key(&self, key: &str) -> Option<&Value> {
+        self.by_key
+            .get(&key.to_lowercase())
+            .and_then(|&index| self.users.get(index))
     }
 
     pub(crate) fn holds_key(&self, key: &str) -> bool {

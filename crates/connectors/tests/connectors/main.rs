@@ -6,3 +6,4 @@ mod helpers;
 mod provisioning;
 mod slack;
 mod transport;
+mod zoom;

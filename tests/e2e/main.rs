@@ -8,6 +8,7 @@ mod helpers;
 mod idempotency;
 mod integration_errors;
 mod integration_log;
+mod microsoft;
 mod openapi;
 mod outage;
 mod poison;

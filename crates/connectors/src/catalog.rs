@@ -11,6 +11,7 @@ use url::Url;
 use crate::connector::Connector;
 use crate::github::{self, GitHubConnector};
 use crate::http::HttpClient;
+use crate::microsoft::{self, MicrosoftConnector};
 use crate::schema::{CompiledSchema, FieldError, InvalidSchema};
 use crate::scim::{self, ScimConnector};
 use crate::slack::{self, SlackConnector};
@@ -88,6 +89,10 @@ impl Catalog {
             (
                 zoom::descriptor()?,
                 Some(Arc::new(ZoomConnector::new(http.clone()))),
+            ),
+            (
+                microsoft::descriptor()?,
+                Some(Arc::new(MicrosoftConnector::new(http.clone()))),
             ),
             (listed_only("salesforce", "Salesforce"), None),
             (listed_only("dropbox", "Dropbox Business"), None),

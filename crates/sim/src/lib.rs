@@ -6,7 +6,8 @@
 //! SCIM: `/scim/{workspace}/v2/{ServiceProviderConfig,Users,Users/{id}}`, bearer token per
 //! workspace. Slack: `/scim/v2/{Users,Users/{id}}`, the token names the workspace. GitHub:
 //! `/orgs/{org}[/invitations]`, the organization names it. Zoom: `/v2/users[/{id}]`
-//! with tokens from `/oauth/token`. Admin (JSON, no auth): `/_sim/workspaces/{workspace}[/users|/faults]`; a
+//! with tokens from `/oauth/token`. Microsoft Graph: `/v1.0/{users,organization}` with
+//! tokens from `/{tenant}/oauth2/v2.0/token`. Admin (JSON, no auth): `/_sim/workspaces/{workspace}[/users|/faults]`; a
 //! workspace body naming a `vendor` ([`WorkspaceSetup`]) sets up that vendor's workspace.
 
 mod admin;
@@ -14,6 +15,7 @@ mod error;
 mod filter;
 mod gate;
 mod github;
+mod microsoft;
 mod oauth;
 mod scim;
 mod setup;
@@ -71,6 +73,15 @@ impl Simulator {
             .route("/oauth/token", axum::routing::post(zoom::token))
             .route("/v2/users", axum::routing::post(zoom::create))
             .route("/v2/users/{id}", get(zoom::get_user))
+            .route(
+                "/{tenant}/oauth2/v2.0/token",
+                axum::routing::post(microsoft::token),
+            )
+            .route("/v1.0/organization", get(microsoft::organization))
+            .route(
+                "/v1.0/users",
+                get(microsoft::list_users).post(microsoft::create),
+            )
             .route(
                 "/_sim/workspaces/{ws}",
                 put(admin::put_workspace).get(admin::get_workspace),

@@ -3,6 +3,7 @@
 
 mod github;
 mod helpers;
+mod microsoft;
 mod provisioning;
 mod slack;
 mod transport;

@@ -4,6 +4,7 @@
 mod cli;
 mod employees;
 mod github;
+mod google;
 mod helpers;
 mod idempotency;
 mod integration_errors;

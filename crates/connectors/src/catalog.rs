@@ -10,6 +10,7 @@ use url::Url;
 
 use crate::connector::Connector;
 use crate::github::{self, GitHubConnector};
+use crate::google::{self, GoogleConnector};
 use crate::http::HttpClient;
 use crate::microsoft::{self, MicrosoftConnector};
 use crate::schema::{CompiledSchema, FieldError, InvalidSchema};
@@ -93,6 +94,10 @@ impl Catalog {
             (
                 microsoft::descriptor()?,
                 Some(Arc::new(MicrosoftConnector::new(http.clone()))),
+            ),
+            (
+                google::descriptor()?,
+                Some(Arc::new(GoogleConnector::new(http.clone()))),
             ),
             (listed_only("salesforce", "Salesforce"), None),
             (listed_only("dropbox", "Dropbox Business"), None),
@@ -227,6 +232,25 @@ mod tests {
             assert!(catalog.connector(key).is_none());
         }
         assert!(catalog.service("myspace").is_none());
+    }
+
+    #[test]
+    fn every_vendor_provisions_at_its_own_api_by_default() {
+        let catalog = catalog();
+        let vendors = [
+            ("slack", "https://api.slack.com/scim/v2"),
+            ("github", "https://api.github.com/"),
+            ("zoom", "https://api.zoom.us/v2"),
+            ("microsoft365", "https://graph.microsoft.com/v1.0"),
+            ("google", "https://admin.googleapis.com/admin/directory/v1"),
+        ];
+        for (key, url) in vendors {
+            let service = catalog.service(key).unwrap();
+            assert!(service.provisioning && !service.requires_base_url, "{key}");
+            assert!(service.account_schema.is_object(), "{key}");
+            assert!(catalog.connector(key).is_some(), "{key}");
+            assert_eq!(catalog.base_url(key, None).unwrap().as_str(), url);
+        }
     }
 
     #[test]

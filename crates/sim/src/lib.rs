@@ -7,7 +7,8 @@
 //! workspace. Slack: `/scim/v2/{Users,Users/{id}}`, the token names the workspace. GitHub:
 //! `/orgs/{org}[/invitations]`, the organization names it. Zoom: `/v2/users[/{id}]`
 //! with tokens from `/oauth/token`. Microsoft Graph: `/v1.0/{users,organization}` with
-//! tokens from `/{tenant}/oauth2/v2.0/token`. Admin (JSON, no auth): `/_sim/workspaces/{workspace}[/users|/faults]`; a
+//! tokens from `/{tenant}/oauth2/v2.0/token`. Google: `/admin/directory/v1/users[/{key}]`
+//! with tokens from `/token` for signed service-account assertions. Admin (JSON, no auth): `/_sim/workspaces/{workspace}[/users|/faults]`; a
 //! workspace body naming a `vendor` ([`WorkspaceSetup`]) sets up that vendor's workspace.
 
 mod admin;
@@ -15,6 +16,7 @@ mod error;
 mod filter;
 mod gate;
 mod github;
+mod google;
 mod microsoft;
 mod oauth;
 mod scim;
@@ -82,6 +84,12 @@ impl Simulator {
                 "/v1.0/users",
                 get(microsoft::list_users).post(microsoft::create),
             )
+            .route("/token", axum::routing::post(google::token))
+            .route(
+                "/admin/directory/v1/users",
+                get(google::list).post(google::insert),
+            )
+            .route("/admin/directory/v1/users/{key}", get(google::get))
             .route(
                 "/_sim/workspaces/{ws}",
                 put(admin::put_workspace).get(admin::get_workspace),

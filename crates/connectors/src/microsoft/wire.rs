@@ -1,38 +1,15 @@
 //! Graph's wire format for users: the user resource, OData filters, error answers.
 
 use provisioner_core::ConnectorFailure;
-use rand::seq::SliceRandom;
-use rand::Rng;
 use serde_json::{json, Map, Value};
 
 use crate::failure::{classify, ServiceError};
 use crate::http::Answer;
+use crate::password::initial_password;
 
 /// OData string literals double their single quotes.
 pub(super) fn upn_filter(upn: &str) -> String {
     format!("userPrincipalName eq '{}'", upn.replace('\'', "''"))
-}
-
-/// Sixteen characters with upper and lower case letters, digits and symbols: Entra's
-/// password rules need three of the four kinds.
-pub(super) fn initial_password() -> String {
-    let mut rng = rand::thread_rng();
-    let kinds: [&[u8]; 4] = [
-        b"ABCDEFGHJKLMNPQRSTUVWXYZ",
-        b"abcdefghijkmnopqrstuvwxyz",
-        b"23456789",
-        b"!#%*+-=?@^_",
-    ];
-    let mut password: Vec<u8> = kinds
-        .iter()
-        .flat_map(|kind| {
-            (0..4)
-                .map(|_| kind[rng.gen_range(0..kind.len())])
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    password.shuffle(&mut rng);
-    password.into_iter().map(char::from).collect()
 }
 
 pub(super) fn user_request(account: &Map<String, Value>, upn: &str) -> Value {

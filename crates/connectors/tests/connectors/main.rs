@@ -2,6 +2,7 @@
 //! binary, for build time (STYLE.md).
 
 mod github;
+mod google;
 mod helpers;
 mod microsoft;
 mod provisioning;

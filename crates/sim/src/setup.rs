@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 /// What `PUT /_sim/workspaces/{ws}` accepts when it names a vendor; the body
 /// `{"token": "…"}` alone still means a SCIM workspace.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Deserialize only: it holds secrets, so nothing echoes it back.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "vendor", rename_all = "snake_case", deny_unknown_fields)]
 pub enum WorkspaceSetup {
     /// Generic SCIM 2.0 under `/scim/{ws}/v2`, with a bearer token.

@@ -54,8 +54,8 @@ pub struct ScimConnector {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
     Rfc7644,
-    /// Slack: no `ServiceProviderConfig` under v2's documented checks, errors as
-    /// `{"Errors": {"description", "code"}}`.
+    /// Slack: checked by reading one user, the resource provisioning needs, and
+    /// errors worded as `{"Errors": {"description", "code"}}`.
     Slack,
 }
 

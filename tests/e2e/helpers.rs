@@ -174,6 +174,41 @@ impl TestApp {
         body["id"].as_str().unwrap().to_owned()
     }
 
+    /// Makes an integration of any service whose workspace the test set up at the
+    /// simulator; returns the integration's id, asserting that its check passed.
+    pub async fn integration(
+        &self,
+        service: &str,
+        workspace: &str,
+        base_path: &str,
+        credentials: Value,
+    ) -> String {
+        let response = self
+            .post(
+                "/v1/integrations",
+                &json!({
+                    "service": service,
+                    "workspace": workspace,
+                    "base_url": format!("{}{base_path}", self.sim_address),
+                    "credentials": credentials,
+                }),
+            )
+            .await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["status"], "ok", "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Submits an account for the integration and waits until the request ends.
+    pub async fn provision(&self, integration_id: &str, account: Value) -> Value {
+        let id = self
+            .submit(&json!({"integration_id": integration_id, "account": account}))
+            .await;
+        self.wait_until_finished(&id).await
+    }
+
     pub fn sim_base_url(&self, workspace: &str) -> String {
         format!("{}/scim/{workspace}/v2", self.sim_address)
     }

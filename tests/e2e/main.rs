@@ -3,12 +3,15 @@
 
 mod cli;
 mod employees;
+mod github;
+mod google;
 mod helpers;
 mod hostile;
 mod hr;
 mod idempotency;
 mod integration_errors;
 mod integration_log;
+mod microsoft;
 mod openapi;
 mod outage;
 mod poison;
@@ -16,6 +19,8 @@ mod provisioning;
 mod replays;
 mod retries;
 mod secrets;
+mod slack;
 mod tenancy;
 mod tokens;
 mod validation;
+mod zoom;

@@ -9,9 +9,14 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::connector::Connector;
+use crate::github::{self, GitHubConnector};
+use crate::google::{self, GoogleConnector};
 use crate::http::HttpClient;
+use crate::microsoft::{self, MicrosoftConnector};
 use crate::schema::{CompiledSchema, FieldError, InvalidSchema};
 use crate::scim::{self, ScimConnector};
+use crate::slack::{self, SlackConnector};
+use crate::zoom::{self, ZoomConnector};
 
 /// A service as clients see it in `GET /v1/services`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -76,6 +81,26 @@ impl Catalog {
             (
                 scim::descriptor()?,
                 Some(Arc::new(ScimConnector::new(http.clone()))),
+            ),
+            (
+                slack::descriptor()?,
+                Some(Arc::new(SlackConnector::new(http.clone()))),
+            ),
+            (
+                github::descriptor()?,
+                Some(Arc::new(GitHubConnector::new(http.clone()))),
+            ),
+            (
+                zoom::descriptor()?,
+                Some(Arc::new(ZoomConnector::new(http.clone()))),
+            ),
+            (
+                microsoft::descriptor()?,
+                Some(Arc::new(MicrosoftConnector::new(http.clone()))),
+            ),
+            (
+                google::descriptor()?,
+                Some(Arc::new(GoogleConnector::new(http.clone()))),
             ),
             (listed_only("salesforce", "Salesforce"), None),
             (listed_only("dropbox", "Dropbox Business"), None),
@@ -234,6 +259,25 @@ mod tests {
         assert!(strict
             .base_url("scim", Some("https://saas.example.com/scim/v2"))
             .is_ok());
+    }
+
+    #[test]
+    fn every_vendor_provisions_at_its_own_api_by_default() {
+        let catalog = catalog();
+        let vendors = [
+            ("slack", "https://api.slack.com/scim/v2"),
+            ("github", "https://api.github.com/"),
+            ("zoom", "https://api.zoom.us/v2"),
+            ("microsoft365", "https://graph.microsoft.com/v1.0"),
+            ("google", "https://admin.googleapis.com/admin/directory/v1"),
+        ];
+        for (key, url) in vendors {
+            let service = catalog.service(key).unwrap();
+            assert!(service.provisioning && !service.requires_base_url, "{key}");
+            assert!(service.account_schema.is_object(), "{key}");
+            assert!(catalog.connector(key).is_some(), "{key}");
+            assert_eq!(catalog.base_url(key, None).unwrap().as_str(), url);
+        }
     }
 
     #[test]

@@ -68,6 +68,14 @@ pub(crate) fn classify(
     }
 }
 
+/// A success answer without what it must hold.
+pub(crate) fn unreadable(what: &str, why: &str) -> ConnectorFailure {
+    ConnectorFailure::Permanent {
+        code: "invalid_answer".into(),
+        cause: format!("the service's answer to {what} {why}"),
+    }
+}
+
 /// `invalidValue` → `invalid_value`; anything but letters and digits becomes `_`.
 pub(crate) fn snake_case(code: &str) -> String {
     let mut snake = String::with_capacity(code.len() + 4);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use provisioner_core::ConnectorFailure;
-use reqwest::header::RETRY_AFTER;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use url::Url;
@@ -55,6 +55,9 @@ pub struct HttpClient {
 pub(crate) struct Answer {
     pub status: StatusCode,
     pub retry_after: Option<Duration>,
+    /// For vendors that signal more than `Retry-After` in headers (GitHub's
+    /// `x-ratelimit-*`).
+    pub headers: HeaderMap,
     pub body: Vec<u8>,
     /// The body was larger than the cap; `body` holds its beginning only.
     pub truncated: bool,
@@ -113,6 +116,7 @@ impl HttpClient {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| parse_retry_after(value, Utc::now()));
 
+        let headers = response.headers().clone();
         let cap = self.options.max_body_bytes;
         let mut body = Vec::new();
         let mut truncated = false;
@@ -139,6 +143,7 @@ impl HttpClient {
         Ok(Answer {
             status,
             retry_after,
+            headers,
             body,
             truncated,
         })

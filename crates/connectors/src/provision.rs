@@ -33,9 +33,9 @@ pub async fn provision(
                 code: "conflict".into(),
                 cause: format!(
                     "the service refused to create {:?} because it conflicts with an existing \
-                     account, but no account with that user name can be found; another \
-                     account may hold the same email or the name may be reserved, so check \
-                     the workspace",
+                     account, but no account matching it can be found; another account may \
+                     hold the same email or name, or the person may already be a member, so \
+                     check the workspace",
                     account_target(account)
                 ),
             }),

@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::catalog::ServiceDescriptor;
 use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
-use crate::http::HttpClient;
+use crate::http::{Answer, HttpClient};
 use wire::{endpoint, failure, scim_user, unreadable, user_name, user_name_filter};
 
 pub(crate) const KEY: &str = "scim";
@@ -46,11 +46,33 @@ pub(crate) fn descriptor() -> Result<ServiceDescriptor, serde_json::Error> {
 #[derive(Debug, Clone)]
 pub struct ScimConnector {
     http: HttpClient,
+    dialect: Dialect,
+}
+
+/// Where a SCIM service departs from RFC 7644: how it is checked and how it words its
+/// errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Rfc7644,
+    /// Slack: checked by reading one user, the resource provisioning needs, and
+    /// errors worded as `{"Errors": {"description", "code"}}`.
+    Slack,
 }
 
 impl ScimConnector {
     pub fn new(http: HttpClient) -> Self {
-        Self { http }
+        Self::with_dialect(http, Dialect::Rfc7644)
+    }
+
+    pub(crate) fn with_dialect(http: HttpClient, dialect: Dialect) -> Self {
+        Self { http, dialect }
+    }
+
+    fn failure(&self, answer: &Answer) -> ConnectorFailure {
+        match self.dialect {
+            Dialect::Rfc7644 => failure(answer),
+            Dialect::Slack => crate::slack::failure(answer),
+        }
     }
 
     fn request(
@@ -81,19 +103,23 @@ impl Connector for ScimConnector {
     /// the token work?): RFC 7644 §4 lets the discovery endpoints answer without
     /// authentication, so the first read alone would pass a revoked token.
     async fn check(&self, target: &IntegrationTarget) -> Result<(), ConnectorFailure> {
-        let config = endpoint(&target.base_url, "ServiceProviderConfig")?;
         let mut users = endpoint(&target.base_url, "Users")?;
-        users
-            .query_pairs_mut()
-            .append_pair("count", "1")
-            .append_pair("attributes", "id");
-        for url in [config, users] {
+        users.query_pairs_mut().append_pair("count", "1");
+        let reads = match self.dialect {
+            Dialect::Rfc7644 => {
+                users.query_pairs_mut().append_pair("attributes", "id");
+                vec![endpoint(&target.base_url, "ServiceProviderConfig")?, users]
+            }
+            // The cheapest authenticated read Slack offers: one user.
+            Dialect::Slack => vec![users],
+        };
+        for url in reads {
             let answer = self
                 .http
                 .send(self.request(Method::GET, url, target)?)
                 .await?;
             if !answer.status.is_success() {
-                return Err(failure(&answer));
+                return Err(self.failure(&answer));
             }
         }
         Ok(())
@@ -118,7 +144,7 @@ impl Connector for ScimConnector {
             .send(self.request(Method::GET, url, target)?)
             .await?;
         if !answer.status.is_success() {
-            return Err(failure(&answer));
+            return Err(self.failure(&answer));
         }
         let Some(list) = answer.whole_json()? else {
             return Err(unreadable("the lookup", "is not a SCIM list response"));
@@ -165,7 +191,7 @@ impl Connector for ScimConnector {
             return Ok(CreateAnswer::Conflict);
         }
         if !answer.status.is_success() {
-            return Err(failure(&answer));
+            return Err(self.failure(&answer));
         }
         let id = answer
             .whole_json()?

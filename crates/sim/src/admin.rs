@@ -9,6 +9,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::setup::WorkspaceSetup;
 use crate::state::{Faults, SimError};
 use crate::Simulator;
 
@@ -16,6 +17,25 @@ use crate::Simulator;
 #[serde(deny_unknown_fields)]
 struct PutWorkspace {
     token: String,
+}
+
+/// `{"token": "…"}` is a SCIM workspace, as it always was; a body naming a `vendor`
+/// sets up that vendor's workspace.
+fn parse_setup(body: &[u8]) -> Result<WorkspaceSetup, String> {
+    let names_vendor = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .is_some_and(|value| value.get("vendor").is_some());
+    if names_vendor {
+        let setup = serde_json::from_slice::<WorkspaceSetup>(body)
+            .map_err(|error| format!("the body is not a valid workspace setup: {error}"))?;
+        setup.check()?;
+        return Ok(setup);
+    }
+    match serde_json::from_slice::<PutWorkspace>(body) {
+        Ok(put) if put.token.is_empty() => Err("token must not be empty".into()),
+        Ok(put) => Ok(WorkspaceSetup::Scim { token: put.token }),
+        Err(error) => Err(format!("the body must be {{\"token\": \"…\"}}: {error}")),
+    }
 }
 
 fn refuse(status: StatusCode, message: String) -> Response {
@@ -32,15 +52,9 @@ pub(crate) async fn put_workspace(
     Path(workspace): Path<String>,
     body: Bytes,
 ) -> Response {
-    match serde_json::from_slice::<PutWorkspace>(&body) {
-        Ok(put) if put.token.is_empty() => {
-            refuse(StatusCode::BAD_REQUEST, "token must not be empty".into())
-        }
-        Ok(put) => Json(sim.put_workspace(&workspace, &put.token)).into_response(),
-        Err(error) => refuse(
-            StatusCode::BAD_REQUEST,
-            format!("the body must be {{\"token\": \"…\"}}: {error}"),
-        ),
+    match parse_setup(&body) {
+        Ok(setup) => Json(sim.setup_workspace(&workspace, setup)).into_response(),
+        Err(message) => refuse(StatusCode::BAD_REQUEST, message),
     }
 }
 

@@ -58,6 +58,29 @@ impl ScimError {
     }
 }
 
+impl ScimError {
+    /// Slack's SCIM API answers errors in its own shape, `{"Errors": {"description",
+    /// "code"}}`, not RFC 7644's; `description` replaces the detail when given.
+    pub(crate) fn into_slack(self, description: Option<String>) -> Response {
+        let body = json!({"Errors": {
+            "description": description.unwrap_or(self.detail),
+            "code": self.status.as_u16(),
+        }});
+        let mut response = (
+            self.status,
+            [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body.to_string(),
+        )
+            .into_response();
+        if let Some(seconds) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
 impl IntoResponse for ScimError {
     fn into_response(self) -> Response {
         let mut body = json!({

@@ -4,12 +4,14 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::http::header::{AUTHORIZATION, HOST};
+use axum::http::header::HOST;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::error::{scim_json, ScimError};
+use crate::gate::bearer_token;
+use crate::setup::Vendor;
 use crate::state::Workspace;
 use crate::Simulator;
 
@@ -31,7 +33,12 @@ pub(crate) async fn answer(
 ) -> Response {
     let (latency, response) = {
         let mut state = sim.lock();
-        let Some(entry) = state.workspaces.get_mut(workspace) else {
+        // Only SCIM workspaces are addressed by name in the path.
+        let found = state
+            .workspaces
+            .get_mut(workspace)
+            .filter(|entry| entry.setup.vendor() == Vendor::Scim);
+        let Some(entry) = found else {
             return ScimError::not_found(format!("there is no workspace named {workspace:?}"))
                 .into_response();
         };
@@ -39,7 +46,8 @@ pub(crate) async fn answer(
         if call == Call::Create {
             entry.create_calls += 1;
         }
-        let response = if bearer_token(headers) == Some(entry.token.as_str()) {
+        let token = bearer_token(headers);
+        let response = if token.is_some() && token == entry.setup.static_token() {
             work(entry)
         } else {
             tracing::debug!(workspace, "simulator refused a bearer token");
@@ -51,14 +59,6 @@ pub(crate) async fn answer(
         tokio::time::sleep(latency).await;
     }
     response
-}
-
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
 }
 
 /// The workspace's SCIM base URL as the client addressed it, for `meta.location`.

@@ -1,13 +1,15 @@
-//! The simulator's memory: workspaces, their accounts, what each one was asked, and the
-//! faults it was told to inject.
+//! The simulator's memory: workspaces, their accounts, what each one was asked, the
+//! access tokens it issued, and the faults it was told to inject.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Faults a workspace injects into its SCIM answers. Setting faults replaces the previous
+use crate::setup::{Vendor, WorkspaceSetup};
+
+/// Faults a workspace injects into its answers. Setting faults replaces the previous
 /// ones, so a test states the whole situation it wants.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +25,14 @@ pub struct Faults {
     /// lost on the way back; a client must look up before it retries.
     #[serde(default)]
     pub lose_next_create_responses: u32,
+    /// The vendor's own error code carried by the injected create failures, where the
+    /// vendor has one: Google's `reason` (`userRateLimitExceeded`, `quotaExceeded`, …),
+    /// Graph's `error.code`, Zoom's numeric `code`, Slack's `description`. SCIM ignores
+    /// it. A code fitting the status when absent. For GitHub, `"primary"` makes an
+    /// injected 403 or 429 a primary rate limit (`x-ratelimit-reset`) instead of a
+    /// secondary one (`retry-after`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,7 +43,8 @@ pub struct FailCreates {
     pub status: u16,
     #[serde(default)]
     pub retry_after_secs: Option<u64>,
-    /// The SCIM `detail` of the error; a sentence fitting the status when absent.
+    /// The vendor's sentence for the error (SCIM `detail`, GitHub `message`, …); one
+    /// fitting the status when absent.
     #[serde(default)]
     pub detail: Option<String>,
 }
@@ -47,7 +58,9 @@ pub struct WorkspaceStats {
     pub calls: u64,
     /// Every `POST /Users`, refused ones included.
     pub create_calls: u64,
-    /// Authenticated `POST /Users` per lowercased `userName`.
+    /// Authenticated create calls per lowercased unique key of the vendor: `userName`
+    /// for SCIM and Slack, the invitee's email for GitHub, the email for Zoom,
+    /// `userPrincipalName` for Microsoft Graph, `primaryEmail` for Google.
     pub create_calls_by_user_name: BTreeMap<String, u64>,
 }
 
@@ -73,34 +86,102 @@ impl Faults {
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) workspaces: HashMap<String, Workspace>,
+    /// Access tokens issued by the simulated token endpoints, each bound to the
+    /// workspace whose credentials obtained it.
+    access_tokens: HashMap<String, IssuedToken>,
+}
+
+#[derive(Debug)]
+struct IssuedToken {
+    workspace: String,
+    expires_at: Instant,
+}
+
+/// How long issued access tokens live: an hour, as Zoom, Entra and Google issue them.
+pub(crate) const ACCESS_TOKEN_SECONDS: u64 = 3599;
+
+impl State {
+    /// The workspace of `vendor` that `token` opens: its static token, or an access
+    /// token it was issued that has not expired.
+    pub(crate) fn workspace_for_token(&self, vendor: Vendor, token: &str) -> Option<String> {
+        if let Some(issued) = self.access_tokens.get(token) {
+            let owner = self.workspaces.get(&issued.workspace)?;
+            return (owner.setup.vendor() == vendor && Instant::now() < issued.expires_at)
+                .then(|| issued.workspace.clone());
+        }
+        self.workspaces
+            .iter()
+            .find(|(_, workspace)| {
+                workspace.setup.vendor() == vendor && workspace.setup.static_token() == Some(token)
+            })
+            .map(|(name, _)| name.clone())
+    }
+
+    /// The first workspace of `vendor` whose setup satisfies `matches`.
+    pub(crate) fn find_workspace(
+        &self,
+        vendor: Vendor,
+        matches: impl Fn(&WorkspaceSetup) -> bool,
+    ) -> Option<String> {
+        self.workspaces
+            .iter()
+            .find(|(_, workspace)| workspace.setup.vendor() == vendor && matches(&workspace.setup))
+            .map(|(name, _)| name.clone())
+    }
+
+    /// Issues a new access token for the workspace and counts it.
+    pub(crate) fn issue_token(&mut self, workspace: &str) -> String {
+        let token = format!("sim-at-{}", uuid::Uuid::new_v4().simple());
+        if let Some(entry) = self.workspaces.get_mut(workspace) {
+            entry.tokens_issued += 1;
+        }
+        self.access_tokens.insert(
+            token.clone(),
+            IssuedToken {
+                workspace: workspace.to_owned(),
+                expires_at: Instant::now() + Duration::from_secs(ACCESS_TOKEN_SECONDS),
+            },
+        );
+        token
+    }
+
+    /// Makes every access token of the workspace invalid, as a revoked app consent or
+    /// a rotated secret does at the vendor.
+    pub(crate) fn revoke_tokens(&mut self, workspace: &str) {
+        self.access_tokens
+            .retain(|_, issued| issued.workspace != workspace);
+    }
 }
 
 #[derive(Debug)]
 pub(crate) struct Workspace {
-    pub(crate) token: String,
+    pub(crate) setup: WorkspaceSetup,
     /// In creation order, which is the order of list answers; accounts are never removed,
     /// so the indexes below stay valid.
     users: Vec<Value>,
     by_id: HashMap<String, usize>,
-    /// Keyed by lowercased userName: RFC 7643 declares userName caseExact=false.
-    by_user_name: HashMap<String, usize>,
+    /// Keyed by the lowercased unique key of the vendor (SCIM's userName is
+    /// caseExact=false, emails and UPNs compare without case too).
+    by_key: HashMap<String, usize>,
     pub(crate) calls: u64,
     pub(crate) create_calls: u64,
     create_calls_by_user_name: BTreeMap<String, u64>,
     pub(crate) faults: Faults,
+    pub(crate) tokens_issued: u64,
 }
 
 impl Workspace {
-    pub(crate) fn new(token: String) -> Self {
+    pub(crate) fn new(setup: WorkspaceSetup) -> Self {
         Self {
-            token,
+            setup,
             users: Vec::new(),
             by_id: HashMap::new(),
-            by_user_name: HashMap::new(),
+            by_key: HashMap::new(),
             calls: 0,
             create_calls: 0,
             create_calls_by_user_name: BTreeMap::new(),
             faults: Faults::default(),
+            tokens_issued: 0,
         }
     }
 
@@ -118,10 +199,10 @@ impl Workspace {
         Duration::from_millis(self.faults.latency_ms)
     }
 
-    pub(crate) fn count_create_for(&mut self, user_name: &str) {
+    pub(crate) fn count_create_for(&mut self, key: &str) {
         *self
             .create_calls_by_user_name
-            .entry(user_name.to_lowercase())
+            .entry(key.to_lowercase())
             .or_default() += 1;
     }
 
@@ -133,16 +214,22 @@ impl Workspace {
         self.by_id.get(id).and_then(|&index| self.users.get(index))
     }
 
-    pub(crate) fn holds_user_name(&self, user_name: &str) -> bool {
-        self.by_user_name.contains_key(&user_name.to_lowercase())
+    pub(crate) fn user_by_key(&self, key: &str) -> Option<&Value> {
+        self.by_key
+            .get(&key.to_lowercase())
+            .and_then(|&index| self.users.get(index))
     }
 
-    /// Stores a resource that already carries its `id`; the caller checked uniqueness.
-    pub(crate) fn insert(&mut self, id: String, user_name: &str, resource: Value) {
+    pub(crate) fn holds_key(&self, key: &str) -> bool {
+        self.by_key.contains_key(&key.to_lowercase())
+    }
+
+    /// Stores a resource under its `id` and unique key; the caller checked uniqueness.
+    pub(crate) fn insert(&mut self, id: String, key: &str, resource: Value) {
         let index = self.users.len();
         self.users.push(resource);
         self.by_id.insert(id, index);
-        self.by_user_name.insert(user_name.to_lowercase(), index);
+        self.by_key.insert(key.to_lowercase(), index);
     }
 
     /// Takes one injected create failure, if any is left.

@@ -31,12 +31,20 @@ pub(crate) async fn create(
 ) -> Response {
     let base = base_url(&headers, &workspace);
     answer(&sim, &workspace, &headers, Call::Create, |entry| {
-        create_in(entry, &base, &body).unwrap_or_else(IntoResponse::into_response)
+        let id = Uuid::new_v4().to_string();
+        create_in(entry, &base, &body, id).unwrap_or_else(IntoResponse::into_response)
     })
     .await
 }
 
-fn create_in(entry: &mut Workspace, base: &str, body: &[u8]) -> Result<Response, ScimError> {
+/// Creates the posted SCIM User under `id`; Slack shares it with its own ids and error
+/// shape.
+pub(crate) fn create_in(
+    entry: &mut Workspace,
+    base: &str,
+    body: &[u8],
+    id: String,
+) -> Result<Response, ScimError> {
     let posted = serde_json::from_slice::<Value>(body);
     if let Some(user_name) = posted
         .as_ref()
@@ -76,7 +84,7 @@ fn create_in(entry: &mut Workspace, base: &str, body: &[u8]) -> Result<Response,
         }
     };
     check_user_name(&user_name).map_err(|detail| ScimError::bad_request("invalidValue", detail))?;
-    if entry.holds_user_name(&user_name) {
+    if entry.holds_key(&user_name) {
         return Err(ScimError::new(
             StatusCode::CONFLICT,
             Some("uniqueness"),
@@ -87,7 +95,6 @@ fn create_in(entry: &mut Workspace, base: &str, body: &[u8]) -> Result<Response,
         ));
     }
 
-    let id = Uuid::new_v4().to_string();
     let location = format!("{base}/Users/{id}");
     stamp(&mut user, &id, &location);
     let resource = Value::Object(user);
@@ -208,7 +215,10 @@ pub(crate) async fn list(
     .await
 }
 
-fn list_in(entry: &Workspace, params: &HashMap<String, String>) -> Result<Response, ScimError> {
+pub(crate) fn list_in(
+    entry: &Workspace,
+    params: &HashMap<String, String>,
+) -> Result<Response, ScimError> {
     let filter = match params.get("filter") {
         Some(raw) => Some(Filter::parse(raw).ok_or_else(|| {
             ScimError::bad_request(

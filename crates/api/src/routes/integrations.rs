@@ -178,11 +178,10 @@ async fn check_at_service(
             Some("this service has no connector yet; nothing was checked".into()),
         );
     };
-    let Some(base_url) = base_url.and_then(|raw| raw.parse().ok()) else {
-        return (
-            IntegrationStatus::Error,
-            Some("the integration has no valid base URL".into()),
-        );
+    // The vendor's own API unless the integration names another, as the worker does.
+    let base_url = match state.catalog.base_url(service, base_url) {
+        Ok(base_url) => base_url,
+        Err(error) => return (IntegrationStatus::Error, Some(error.to_string())),
     };
     let target = IntegrationTarget {
         workspace: workspace.to_owned(),

@@ -99,12 +99,7 @@ pub(super) fn failure(answer: &Answer) -> ConnectorFailure {
     classify(answer.status, answer.retry_after, said)
 }
 
-pub(super) fn unreadable(what: &str, why: &str) -> ConnectorFailure {
-    ConnectorFailure::Permanent {
-        code: "invalid_answer".into(),
-        cause: format!("the service's answer to {what} {why}"),
-    }
-}
+pub(super) use crate::failure::unreadable;
 
 #[cfg(test)]
 mod tests {

@@ -14,12 +14,27 @@ pub struct Saas {
 
 impl Saas {
     pub async fn spawn() -> Self {
+        let saas = Self::empty().await;
+        saas.sim.put_workspace("acme", TOKEN);
+        saas
+    }
+
+    /// A simulator with no workspace, on a loopback port.
+    pub async fn empty() -> Self {
         let sim = Simulator::new();
-        sim.put_workspace("acme", TOKEN);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let origin = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(sim.clone().serve(listener, std::future::pending()));
         Self { sim, origin }
+    }
+
+    /// A target at `path` under the simulator's origin.
+    pub fn target_at(&self, path: &str, credentials: Value) -> IntegrationTarget {
+        IntegrationTarget {
+            workspace: "acme".into(),
+            base_url: format!("{}{path}", self.origin).parse().unwrap(),
+            credentials,
+        }
     }
 
     pub fn target(&self, token: &str) -> IntegrationTarget {
@@ -55,6 +70,18 @@ pub fn account(user_name: &str) -> Map<String, Value> {
         .as_object()
         .cloned()
         .unwrap()
+}
+
+pub fn http() -> HttpClient {
+    HttpClient::with_options(loopback_options()).unwrap()
+}
+
+/// Like [`fail_next_create`], with the vendor's own error code.
+pub fn fail_next_create_with(status: u16, retry_after_secs: Option<u64>, reason: &str) -> Faults {
+    Faults {
+        fail_reason: Some(reason.into()),
+        ..fail_next_create(status, retry_after_secs)
+    }
 }
 
 pub fn fail_next_create(status: u16, retry_after_secs: Option<u64>) -> Faults {

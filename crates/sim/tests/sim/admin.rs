@@ -120,3 +120,43 @@ async fn serve_answers_on_a_bound_port_until_shutdown() {
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_workspace_body_naming_a_vendor_sets_up_that_vendor_and_a_blank_field_is_refused() {
+    let sim = Simulator::new();
+    let router = sim.router();
+    let body = json!({"vendor": "github", "token": "t", "org": "acme-inc"});
+    let put = call(
+        &router,
+        Method::PUT,
+        "/_sim/workspaces/gh",
+        None,
+        Some(body),
+    )
+    .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.body);
+    assert_eq!(put.body["accounts"], 0);
+
+    let blank =
+        json!({"vendor": "zoom", "account_id": "a", "client_id": " ", "client_secret": "s"});
+    let refused = call(
+        &router,
+        Method::PUT,
+        "/_sim/workspaces/z",
+        None,
+        Some(blank),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let unknown = json!({"vendor": "myspace", "token": "t"});
+    let refused = call(
+        &router,
+        Method::PUT,
+        "/_sim/workspaces/m",
+        None,
+        Some(unknown),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(sim.stats("z").is_none() && sim.stats("m").is_none());
+}

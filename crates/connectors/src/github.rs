@@ -1,0 +1,304 @@
+//! GitHub organizations: an account is an invitation to the organization, sent by email
+//! with a role (`POST /orgs/{org}/invitations`,
+//! <https://docs.github.com/rest/orgs/members#create-an-organization-invitation>). The
+//! integration's workspace is the organization's login; its token (a fine-grained or
+//! classic personal access token, or an app installation token) must be allowed to
+//! administer members.
+//!
+//! An invitation for an email that is already pending, or whose owner is already a
+//! member, is refused with 422 and an error `{"resource": "OrganizationInvitation",
+//! "field": "data"}`; that refusal is a conflict, resolved by finding the pending
+//! invitation for the email. GitHub exposes no member's email, so an existing member
+//! cannot be matched and ends as a conflict a person resolves.
+//!
+//! Rate limits (<https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api>):
+//! a primary limit answers 403 or 429 with `x-ratelimit-remaining: 0` and
+//! `x-ratelimit-reset` (epoch seconds); a secondary one answers 403 or 429 with
+//! `retry-after`, or with neither, in which case GitHub asks for at least a minute.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use provisioner_core::ConnectorFailure;
+use reqwest::header::ACCEPT;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::{json, Map, Value};
+use url::Url;
+
+use crate::catalog::ServiceDescriptor;
+use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
+use crate::failure::{classify, unreadable, ServiceError};
+use crate::http::{Answer, HttpClient};
+
+pub(crate) const KEY: &str = "github";
+const ACCOUNT_SCHEMA: &str = include_str!("../../../schemas/connectors/github.json");
+const MEDIA_TYPE: &str = "application/vnd.github+json";
+const API_VERSION: &str = "2022-11-28";
+/// GitHub's largest page; an organization rarely has more pending invitations than a
+/// few pages of it.
+const PAGE_SIZE: usize = 100;
+const MAX_PAGES: usize = 10;
+/// "If you receive a secondary rate limit without retry-after or x-ratelimit-remaining,
+/// wait for at least one minute before retrying."
+const SECONDARY_LIMIT_WAIT: Duration = Duration::from_secs(60);
+
+pub(crate) fn descriptor() -> Result<ServiceDescriptor, serde_json::Error> {
+    Ok(ServiceDescriptor {
+        key: KEY,
+        name: "GitHub organization",
+        provisioning: true,
+        account_schema: serde_json::from_str(ACCOUNT_SCHEMA)?,
+        credentials_schema: json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["token"],
+            "properties": {
+                "token": {
+                    "type": "string",
+                    "minLength": 1,
+                    "title": "Token",
+                    "description": "A token allowed to invite members to the organization named as the workspace (admin:org, or the Members organization permission)."
+                }
+            }
+        }),
+        requires_base_url: false,
+        default_base_url: Some("https://api.github.com"),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct GitHubConnector {
+    http: HttpClient,
+}
+
+impl GitHubConnector {
+    pub fn new(http: HttpClient) -> Self {
+        Self { http }
+    }
+
+    fn request(
+        &self,
+        method: Method,
+        url: Url,
+        target: &IntegrationTarget,
+    ) -> Result<RequestBuilder, ConnectorFailure> {
+        let token = target
+            .credentials
+            .get("token")
+            .and_then(Value::as_str)
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| ConnectorFailure::AuthFailed {
+                cause: "the integration has no GitHub token".into(),
+            })?;
+        Ok(self
+            .http
+            .request(method, url)
+            .bearer_auth(token)
+            .header(ACCEPT, MEDIA_TYPE)
+            .header("x-github-api-version", API_VERSION))
+    }
+}
+
+/// `{base}/orgs/{org}[/invitations]`, the organization being the workspace.
+fn org_url(target: &IntegrationTarget, tail: &[&str]) -> Result<Url, ConnectorFailure> {
+    let invalid = |why: &str| ConnectorFailure::Permanent {
+        code: "invalid_base_url".into(),
+        cause: format!("the base URL {} {why}", target.base_url),
+    };
+    if target.workspace.trim().is_empty() {
+        return Err(ConnectorFailure::Permanent {
+            code: "invalid_integration".into(),
+            cause: "the workspace must be the GitHub organization's login".into(),
+        });
+    }
+    let mut url = target.base_url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url.path_segments_mut()
+        .map_err(|()| invalid("cannot hold a path"))?
+        .pop_if_empty()
+        .extend(["orgs", target.workspace.trim()])
+        .extend(tail);
+    Ok(url)
+}
+
+fn email(account: &Map<String, Value>) -> Result<&str, ConnectorFailure> {
+    account
+        .get("email")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|email| !email.is_empty())
+        .ok_or_else(|| ConnectorFailure::Permanent {
+            code: "invalid_account".into(),
+            cause: "the account has no email, which a GitHub invitation requires".into(),
+        })
+}
+
+fn invitation(account: &Map<String, Value>, email: &str) -> Value {
+    let role = account
+        .get("role")
+        .and_then(Value::as_str)
+        .unwrap_or("direct_member");
+    let mut body = json!({"email": email, "role": role});
+    if let Some(teams) = account.get("team_ids").filter(|teams| teams.is_array()) {
+        body["team_ids"] = teams.clone();
+    }
+    body
+}
+
+#[async_trait::async_trait]
+impl Connector for GitHubConnector {
+    async fn check(&self, target: &IntegrationTarget) -> Result<(), ConnectorFailure> {
+        let url = org_url(target, &[])?;
+        let answer = self
+            .http
+            .send(self.request(Method::GET, url, target)?)
+            .await?;
+        if !answer.status.is_success() {
+            return Err(failure(&answer));
+        }
+        Ok(())
+    }
+
+    async fn find(
+        &self,
+        target: &IntegrationTarget,
+        account: &Map<String, Value>,
+    ) -> Result<Option<String>, ConnectorFailure> {
+        let wanted = email(account)?.to_lowercase();
+        for page in 1..=MAX_PAGES {
+            let mut url = org_url(target, &["invitations"])?;
+            url.query_pairs_mut()
+                .append_pair("per_page", &PAGE_SIZE.to_string())
+                .append_pair("page", &page.to_string());
+            let answer = self
+                .http
+                .send(self.request(Method::GET, url, target)?)
+                .await?;
+            if !answer.status.is_success() {
+                return Err(failure(&answer));
+            }
+            let Some(Value::Array(invitations)) = answer.whole_json()? else {
+                return Err(unreadable("the invitation list", "is not a list"));
+            };
+            let found = invitations.iter().find(|invitation| {
+                invitation
+                    .get("email")
+                    .and_then(Value::as_str)
+                    .is_some_and(|email| email.to_lowercase() == wanted)
+            });
+            if let Some(invitation) = found {
+                return Ok(invitation_id(invitation));
+            }
+            if invitations.len() < PAGE_SIZE {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    async fn create(
+        &self,
+        target: &IntegrationTarget,
+        account: &Map<String, Value>,
+    ) -> Result<CreateAnswer, ConnectorFailure> {
+        let email = email(account)?;
+        let url = org_url(target, &["invitations"])?;
+        let request = self
+            .request(Method::POST, url, target)?
+            .json(&invitation(account, email));
+        let answer = self.http.send(request).await?;
+        if answer.status == StatusCode::UNPROCESSABLE_ENTITY && names_the_invitee(&answer) {
+            return Ok(CreateAnswer::Conflict);
+        }
+        if !answer.status.is_success() {
+            return Err(failure(&answer));
+        }
+        match answer.whole_json()?.as_ref().and_then(invitation_id) {
+            Some(external_id) => Ok(CreateAnswer::Created { external_id }),
+            None => Err(unreadable("the invitation", "holds no invitation id")),
+        }
+    }
+}
+
+/// Invitation ids are numbers; they are kept as text like every external id.
+fn invitation_id(invitation: &Value) -> Option<String> {
+    match invitation.get("id")? {
+        Value::Number(id) => Some(id.to_string()),
+        Value::String(id) if !id.is_empty() => Some(id.clone()),
+        _ => None,
+    }
+}
+
+/// The refusal of an invitation for who the invitee is, rather than for a field we
+/// sent: GitHub's error names the invitation's `data`.
+fn names_the_invitee(answer: &Answer) -> bool {
+    let Some(body) = answer.error_json() else {
+        return false;
+    };
+    let errors = body.get("errors").and_then(Value::as_array);
+    errors.into_iter().flatten().any(|error| {
+        error.get("resource").and_then(Value::as_str) == Some("OrganizationInvitation")
+            && error.get("field").and_then(Value::as_str) == Some("data")
+    })
+}
+
+/// Classifies a refusal: rate limits by GitHub's headers, then by status; the cause is
+/// GitHub's `message` with the messages of its `errors`.
+pub(crate) fn failure(answer: &Answer) -> ConnectorFailure {
+    if matches!(answer.status.as_u16(), 403 | 429) {
+        if let Some(retry_after) = answer.retry_after {
+            return ConnectorFailure::RateLimited {
+                retry_after: Some(retry_after),
+            };
+        }
+        if header(answer, "x-ratelimit-remaining") == Some("0") {
+            let reset = header(answer, "x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok());
+            let retry_after = reset.map(|reset| {
+                let seconds = reset.saturating_sub(Utc::now().timestamp()).max(0);
+                Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
+            });
+            return ConnectorFailure::RateLimited { retry_after };
+        }
+        if answer.status == StatusCode::TOO_MANY_REQUESTS {
+            return ConnectorFailure::RateLimited {
+                retry_after: Some(SECONDARY_LIMIT_WAIT),
+            };
+        }
+    }
+    let body = answer.error_json();
+    let message = body
+        .as_ref()
+        .and_then(|body| body.get("message"))
+        .and_then(Value::as_str);
+    let errors = body
+        .as_ref()
+        .and_then(|body| body.get("errors"))
+        .and_then(Value::as_array);
+    let details: Vec<&str> = errors
+        .into_iter()
+        .flatten()
+        .filter_map(|error| error.get("message").and_then(Value::as_str))
+        .collect();
+    let code = errors
+        .and_then(|errors| errors.first())
+        .and_then(|error| error.get("code"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let message = match (message, details.is_empty()) {
+        (Some(message), false) => Some(format!("{message}: {}", details.join("; "))),
+        (Some(message), true) => Some(message.to_owned()),
+        (None, false) => Some(details.join("; ")),
+        (None, true) => None,
+    };
+    classify(
+        answer.status,
+        answer.retry_after,
+        ServiceError { code, message },
+    )
+}
+
+fn header<'a>(answer: &'a Answer, name: &str) -> Option<&'a str> {
+    answer.headers.get(name)?.to_str().ok()
+}

@@ -1,0 +1,123 @@
+//! Graph's wire format for users: the user resource, OData filters, error answers.
+
+use provisioner_core::ConnectorFailure;
+use serde_json::{json, Map, Value};
+
+use crate::failure::{classify, ServiceError};
+use crate::http::Answer;
+use crate::password::initial_password;
+
+/// OData string literals double their single quotes.
+pub(super) fn upn_filter(upn: &str) -> String {
+    format!("userPrincipalName eq '{}'", upn.replace('\'', "''"))
+}
+
+pub(super) fn user_request(account: &Map<String, Value>, upn: &str) -> Value {
+    let text = |name: &str| {
+        account
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+    };
+    let local_part = upn.split('@').next().unwrap_or(upn);
+    // mailNickname allows no spaces or @; the UPN's local part is the usual alias.
+    let nickname = text("mail_nickname").map_or_else(
+        || {
+            local_part
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+                .collect::<String>()
+        },
+        str::to_owned,
+    );
+    let display = text("display_name").map(str::to_owned).unwrap_or_else(|| {
+        let joined = [text("given_name"), text("family_name")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if joined.is_empty() {
+            local_part.to_owned()
+        } else {
+            joined
+        }
+    });
+    let mut user = json!({
+        "accountEnabled": account.get("account_enabled").and_then(Value::as_bool).unwrap_or(true),
+        "displayName": display,
+        "mailNickname": nickname,
+        "userPrincipalName": upn,
+        "passwordProfile": {
+            "forceChangePasswordNextSignIn": true,
+            "password": initial_password(),
+        },
+    });
+    for (ours, graphs) in [
+        ("given_name", "givenName"),
+        ("family_name", "surname"),
+        ("email", "mail"),
+        ("usage_location", "usageLocation"),
+    ] {
+        if let Some(value) = text(ours) {
+            user[graphs] = value.into();
+        }
+    }
+    user
+}
+
+pub(super) fn is_object_conflict(answer: &Answer) -> bool {
+    let Some(body) = answer.error_json() else {
+        return false;
+    };
+    let details = body.pointer("/error/details").and_then(Value::as_array);
+    details
+        .into_iter()
+        .flatten()
+        .any(|detail| detail.get("code").and_then(Value::as_str) == Some("ObjectConflict"))
+}
+
+/// Classifies a refusal from its status and Graph's `error.code`; the cause is Graph's
+/// `error.message`.
+pub(super) fn failure(answer: &Answer) -> ConnectorFailure {
+    let body = answer.error_json();
+    let text = |pointer: &str| {
+        body.as_ref()
+            .and_then(|body| body.pointer(pointer))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let said = ServiceError {
+        code: text("/error/code"),
+        message: text("/error/message"),
+    };
+    classify(answer.status, answer.retry_after, said)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_graph_user_carries_every_required_property_and_a_strong_password() {
+        let account = json!({"user_name": "ada.l@contoso.com", "given_name": "Ada", "family_name": "Lovelace"});
+        let user = user_request(account.as_object().unwrap(), "ada.l@contoso.com");
+        assert_eq!(user["accountEnabled"], true);
+        assert_eq!(user["displayName"], "Ada Lovelace");
+        assert_eq!(user["mailNickname"], "ada.l");
+        assert_eq!(user["surname"], "Lovelace");
+        let password = user["passwordProfile"]["password"].as_str().unwrap();
+        assert_eq!(password.len(), 16);
+        assert!(password.chars().any(|c| c.is_ascii_uppercase()));
+        assert!(password.chars().any(|c| c.is_ascii_digit()));
+        assert_ne!(password, initial_password(), "each password is new");
+    }
+
+    #[test]
+    fn quotes_in_a_upn_are_doubled_in_the_filter() {
+        assert_eq!(
+            upn_filter("o'hara@contoso.com"),
+            "userPrincipalName eq 'o''hara@contoso.com'"
+        );
+    }
+}

@@ -1,0 +1,50 @@
+//! What every call of a vendor whose paths carry no workspace goes through: the bearer
+//! token names the workspace, the call is counted, the work runs under the lock, and the
+//! answer is delayed by the workspace's latency with the lock released.
+
+use axum::http::header::AUTHORIZATION;
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use crate::scim::Call;
+use crate::setup::Vendor;
+use crate::state::Workspace;
+use crate::Simulator;
+
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+/// Runs `work` for the workspace of `vendor` that the bearer token opens; a token that
+/// opens none is answered by `unauthorized`, and counted nowhere, since no workspace
+/// can be told.
+pub(crate) async fn answer_by_token(
+    sim: &Simulator,
+    vendor: Vendor,
+    headers: &HeaderMap,
+    call: Call,
+    unauthorized: impl FnOnce() -> Response,
+    work: impl FnOnce(&mut Workspace) -> Response,
+) -> Response {
+    let (latency, response) = {
+        let mut state = sim.lock();
+        let name = bearer_token(headers).and_then(|token| state.workspace_for_token(vendor, token));
+        let Some(entry) = name.and_then(|name| state.workspaces.get_mut(&name)) else {
+            tracing::debug!(?vendor, "simulator refused a bearer token");
+            return unauthorized();
+        };
+        entry.calls += 1;
+        if call == Call::Create {
+            entry.create_calls += 1;
+        }
+        (entry.latency(), work(entry))
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    response
+}

@@ -32,7 +32,7 @@ run: services build stop
 		nohup $(BIN) serve >$(RUN_DIR)/serve.log 2>&1 & echo $$! >$(RUN_DIR)/serve.pid
 	@for i in $$(seq 1 120); do curl -fsS http://$(API_LISTEN)/readyz >/dev/null 2>&1 && break; sleep 0.5; done
 	@curl -fsS http://$(API_LISTEN)/readyz >/dev/null || { echo "provisioner did not become ready; see $(RUN_DIR)/serve.log"; tail -n 20 $(RUN_DIR)/serve.log; exit 1; }
-	@API_URL=http://$(API_LISTEN) SIM_URL=http://$(SIM_LISTEN) PROVISIONER_BIN=$(BIN) deploy/local/demo.sh
+	@API_URL=http://$(API_LISTEN) SIM_URL=http://$(SIM_LISTEN) PROVISIONER_BIN=$(BIN) deploy/local/demo.py
 
 stop:
 	@for name in serve sim; do \

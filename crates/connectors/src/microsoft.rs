@@ -29,7 +29,7 @@ use crate::catalog::ServiceDescriptor;
 use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
 use crate::failure::unreadable;
 use crate::http::{Answer, HttpClient};
-use crate::oauth::{credential, fetch_token, send_with_token};
+use crate::oauth::{credential, fetch_token, send_with_token, TokenCall};
 use crate::token::{AccessToken, TokenCache};
 use wire::{failure, is_object_conflict, upn_filter, user_request};
 
@@ -97,23 +97,17 @@ impl MicrosoftConnector {
         url: Url,
         body: Option<&Value>,
     ) -> Result<Answer, ConnectorFailure> {
-        let key = TokenCache::key(&target.base_url, &target.credentials);
-        let build = |token: &str| {
-            let request = self
-                .http
-                .request(method.clone(), url.clone())
-                .bearer_auth(token);
-            match body {
-                Some(body) => request.json(body),
-                None => request,
-            }
+        let call = TokenCall {
+            target,
+            method,
+            url,
+            body,
         };
         send_with_token(
             &self.http,
             &self.tokens,
-            &key,
+            call,
             || self.fetch(target),
-            build,
             failure,
         )
         .await

@@ -5,9 +5,11 @@ use std::future::Future;
 use std::time::Duration;
 
 use provisioner_core::ConnectorFailure;
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
+use url::Url;
 
+use crate::connector::IntegrationTarget;
 use crate::failure::{classify, unreadable, ServiceError};
 use crate::http::{Answer, HttpClient};
 use crate::token::{AccessToken, TokenCache};
@@ -85,24 +87,38 @@ pub(crate) fn credential<'a>(
         })
 }
 
-/// Sends the request built with a cached access token; a 401 refreshes the token once
-/// ([`TokenCache::with_token`]) and a second 401 is `refused`'s authentication failure.
-/// Every other answer is the caller's to read.
+/// A call with a JSON body (or none) to an API that takes short-lived bearer tokens.
+pub(crate) struct TokenCall<'a> {
+    pub target: &'a IntegrationTarget,
+    pub method: Method,
+    pub url: Url,
+    pub body: Option<&'a Value>,
+}
+
+/// Sends the call with the integration's cached access token; a 401 refreshes the token
+/// once ([`TokenCache::with_token`]) and a second 401 is `refused`'s authentication
+/// failure. Every other answer is the caller's to read.
 pub(crate) async fn send_with_token<F, Fut>(
     http: &HttpClient,
     tokens: &TokenCache,
-    key: &str,
+    call: TokenCall<'_>,
     fetch: F,
-    build: impl Fn(&str) -> RequestBuilder,
     refused: impl Fn(&Answer) -> ConnectorFailure,
 ) -> Result<Answer, ConnectorFailure>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<AccessToken, ConnectorFailure>>,
 {
+    let key = TokenCache::key(&call.target.base_url, &call.target.credentials);
     tokens
-        .with_token(key, fetch, |token| {
-            let request = build(&token);
+        .with_token(&key, fetch, |token| {
+            let request = http
+                .request(call.method.clone(), call.url.clone())
+                .bearer_auth(token);
+            let request = match call.body {
+                Some(body) => request.json(body),
+                None => request,
+            };
             let refused = &refused;
             async move {
                 let answer = http.send(request).await?;

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real components against real PostgreSQL and RabbitMQ, with the
 //! SaaS simulator on the other side. Each test has its own database and broker names.
 
+mod access;
 mod behind_the_api;
 mod cli;
 mod employees;

@@ -14,6 +14,7 @@ mod idempotency;
 mod integration_errors;
 mod integration_log;
 mod microsoft;
+mod no_secrets_in_logs;
 mod openapi;
 mod outage;
 mod poison;

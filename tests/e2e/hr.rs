@@ -271,6 +271,16 @@ async fn a_hire_published_on_the_hr_exchange_is_taken_in_too() {
         .await
         .unwrap();
     assert_eq!(request["target"], "grace");
+    // The same event again: nothing new.
+    publisher
+        .publish(
+            &topology.hr_exchange(),
+            "employee.hired",
+            event.to_string().as_bytes(),
+            properties.clone(),
+        )
+        .await
+        .unwrap();
 
     // Without a tenant it is set aside with its reason, and intake goes on.
     let mut headless = hire("hire-nobody", "nobody@example.com", "Engineering");
@@ -286,6 +296,13 @@ async fn a_hire_published_on_the_hr_exchange_is_taken_in_too() {
         .unwrap();
     let reason = crate::helpers::next_dead_letter_reason(&app).await;
     assert!(reason.contains("tenantid"), "{reason}");
+    // The re-sent event was ahead of the one set aside, so it has been handled.
+    assert_eq!(
+        count_requests(&app).await,
+        1,
+        "a re-sent event creates nothing new"
+    );
+    assert_eq!(app.sim.stats("acme").unwrap().accounts, 1);
     publisher.close().await;
     app.stop().await;
 }

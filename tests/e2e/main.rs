@@ -13,6 +13,7 @@ mod hr;
 mod idempotency;
 mod integration_errors;
 mod integration_log;
+mod metrics;
 mod microsoft;
 mod no_secrets_in_logs;
 mod openapi;

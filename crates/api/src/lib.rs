@@ -27,6 +27,8 @@ pub struct AppState {
     pub publisher: Arc<Publisher>,
     pub catalog: Arc<Catalog>,
     pub intake: Intake,
+    /// Renders the process's metrics in the Prometheus text format.
+    pub metrics: Arc<dyn Fn() -> String + Send + Sync>,
 }
 
 /// Every route the API serves, as `(method, path)` in OpenAPI's path syntax. A test
@@ -34,6 +36,7 @@ pub struct AppState {
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/metrics"),
     ("GET", "/v1/services"),
     ("GET", "/v1/integrations"),
     ("POST", "/v1/integrations"),
@@ -65,6 +68,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(routes::health::alive))
         .route("/readyz", get(routes::health::ready))
+        .route("/metrics", get(routes::health::metrics))
         .route("/v1/services", get(routes::services::list))
         .route(
             "/v1/integrations",

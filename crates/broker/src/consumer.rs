@@ -165,6 +165,8 @@ pub async fn requeue(delivery: &Delivery) {
 /// rejected, which the queue's own dead-letter exchange catches (without the reason).
 pub async fn set_aside(publisher: &Publisher, delivery: &Delivery, reason: &str) {
     tracing::warn!(reason, "setting a message aside in the dead-letter queue");
+    metrics::counter!("provisioner_dead_letters_total", "exchange" => delivery.exchange.to_string())
+        .increment(1);
     match publisher
         .publish_dead_letter(&delivery.data, delivery.routing_key.as_str(), reason)
         .await

@@ -46,6 +46,9 @@ impl Projector {
         };
         match self.store.record_log_entry(&event).await {
             Ok(written) => {
+                if written {
+                    metrics::counter!("provisioner_log_entries_total").increment(1);
+                }
                 tracing::debug!(event_id = %event.id, request_id = %event.data.request_id, written, "log entry recorded");
                 ack(&delivery).await;
             }

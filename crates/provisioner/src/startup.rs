@@ -126,6 +126,10 @@ pub async fn serve(
             publisher: publisher.clone(),
             catalog: catalog.clone(),
             intake: intake.clone(),
+            metrics: {
+                let handle = crate::telemetry::metrics();
+                Arc::new(move || handle.render())
+            },
         };
         let shutdown = shutdown.clone();
         tasks.spawn(async move {

@@ -32,3 +32,29 @@ pub fn init() {
             .try_init();
     }
 }
+
+/// The process's metrics recorder, installed on first use. The `metrics` facade is
+/// process-wide by design, so every component of a process shares it.
+pub fn metrics() -> metrics_exporter_prometheus::PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
+        std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            // Seconds, from a fast SaaS answer to a slow retry series.
+            let buckets = [
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+            ];
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+                .set_buckets(&buckets)
+                .map(|builder| builder.build_recorder())
+                .unwrap_or_else(|_| {
+                    metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder()
+                });
+            let handle = recorder.handle();
+            // Fails only if another recorder was installed first; then ours stays empty,
+            // which tests of other recorders can live with.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}

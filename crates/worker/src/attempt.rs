@@ -123,13 +123,16 @@ impl Worker {
         };
         let empty = serde_json::Map::new();
         let account = request.account.as_object().unwrap_or(&empty);
-        provision(
+        let started = std::time::Instant::now();
+        let result = provision(
             connector.as_ref(),
             &target,
             account,
             claim.may_have_reached_before(),
         )
-        .await
+        .await;
+        crate::metrics::connector_called(&request.service, started, &result);
+        result
     }
 
     async fn handle_failure(
@@ -184,6 +187,9 @@ impl Worker {
                                 request_id: request.id.into(),
                             };
                             self.publisher.publish_retry(&message, delay_index).await?;
+                            let rate_limited =
+                                matches!(failure, ConnectorFailure::RateLimited { .. });
+                            crate::metrics::retry_parked(&request.service, rate_limited);
                             tracing::info!(request_id = %request.id, delay_ms = delay.as_millis() as u64, "retry parked");
                         }
                         Ok(())
@@ -245,6 +251,7 @@ impl Worker {
             return Ok(());
         };
         tracing::info!(request_id = %row.id, state = %state, attempts = row.attempts, "request finished");
+        crate::metrics::request_finished(&row.service, state, row.created_at);
         let Some(event) = row.result_event() else {
             return Ok(());
         };

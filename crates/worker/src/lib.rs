@@ -5,6 +5,7 @@
 //! make harmless.
 
 mod attempt;
+mod metrics;
 
 use std::sync::Arc;
 use std::time::Duration;

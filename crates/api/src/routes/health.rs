@@ -26,3 +26,14 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         ),
     )
 }
+
+/// Prometheus text exposition: counters and histograms of this process.
+pub async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        (state.metrics)(),
+    )
+}

@@ -111,6 +111,8 @@ pub async fn submit(
     };
     let id = match state.store.insert_request(caller.tenant_id, &new).await? {
         StoredRequest::Created(id) => {
+            metrics::counter!("provisioner_requests_accepted_total", "service" => new.service.clone())
+                .increment(1);
             publish_now(&state, caller.tenant_id, id, &new.service).await;
             id
         }

@@ -26,6 +26,14 @@ async fn a_transient_failure_waits_in_the_broker_and_then_succeeds() {
     assert_eq!(request["state"], "succeeded", "{request}");
     assert_eq!(request["attempts"], 2);
     assert!(request.get("error").is_none(), "a success carries no error");
+    let history = request["attempt_history"].as_array().unwrap();
+    assert_eq!(history.len(), 2, "{request}");
+    assert_eq!(history[0]["outcome"], "retrying");
+    assert!(history[0]["error_message"]
+        .as_str()
+        .unwrap()
+        .contains("maintenance"));
+    assert_eq!(history[1]["outcome"], "succeeded");
     assert_eq!(app.sim.stats("acme").unwrap().accounts, 1);
     let entries = app.log_entries(&format!("?request_id={id}")).await;
     assert_eq!(entries.len(), 1, "the retry is not an outcome of its own");

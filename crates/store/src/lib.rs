@@ -27,7 +27,8 @@ pub use log::{LogEntry, LogFilter};
 pub use outbox::{OutboxBatch, PendingRequest};
 pub use replays::{ReplayOutcome, ReplayRecord, REPLAYABLE};
 pub use requests::{
-    Claim, ClaimOutcome, NewRequest, RequestFilter, RequestRow, StoredRequest, TerminalUpdate,
+    AttemptRecord, Claim, ClaimOutcome, NewRequest, RequestFilter, RequestRow, StoredRequest,
+    TerminalUpdate,
 };
 pub use rules::{Rule, RuleTarget};
 pub use sealing::{Keyring, KeyringError, DEVELOPMENT_KEY_ID};

@@ -99,6 +99,18 @@ impl RequestRow {
     }
 }
 
+/// How one attempt ended: `retrying` (a delayed retry followed) or the terminal state.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct AttemptRecord {
+    pub attempt: i32,
+    pub ended_at: DateTime<Utc>,
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}
+
 /// The result of trying to take a request for work.
 #[derive(Debug)]
 pub enum ClaimOutcome {
@@ -296,12 +308,20 @@ impl Store {
     ) -> Result<Option<RequestRow>, StoreError> {
         let error = update.error.as_ref();
         let row = sqlx::query_as(
-            "UPDATE provisioning_requests
-             SET state = $4, external_account_id = $5,
-                 error_code = $6, error_message = $7, error_retryable = $8,
-                 result_event_id = $9, result_published_at = NULL, updated_at = now()
-             WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'
-             RETURNING *",
+            "WITH finished AS (
+                 UPDATE provisioning_requests
+                 SET state = $4, external_account_id = $5,
+                     error_code = $6, error_message = $7, error_retryable = $8,
+                     result_event_id = $9, result_published_at = NULL, updated_at = now()
+                 WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'
+                 RETURNING *
+             ), recorded AS (
+                 INSERT INTO request_attempts
+                     (tenant_id, request_id, attempt, outcome, error_code, error_message)
+                 SELECT tenant_id, id, attempts, state, error_code, error_message FROM finished
+                 ON CONFLICT DO NOTHING
+             )
+             SELECT * FROM finished",
         )
         .bind(tenant_id.as_uuid())
         .bind(id.as_uuid())
@@ -326,10 +346,17 @@ impl Store {
         error: &RequestError,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE provisioning_requests
-             SET state = 'retrying', error_code = $4, error_message = $5,
-                 error_retryable = $6, updated_at = now()
-             WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'",
+            "WITH parked AS (
+                 UPDATE provisioning_requests
+                 SET state = 'retrying', error_code = $4, error_message = $5,
+                     error_retryable = $6, updated_at = now()
+                 WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'
+                 RETURNING tenant_id, id, attempts
+             )
+             INSERT INTO request_attempts
+                 (tenant_id, request_id, attempt, outcome, error_code, error_message)
+             SELECT tenant_id, id, attempts, 'retrying', $4, $5 FROM parked
+             ON CONFLICT DO NOTHING",
         )
         .bind(tenant_id.as_uuid())
         .bind(id.as_uuid())
@@ -340,6 +367,23 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// How each attempt of a request ended, oldest first.
+    pub async fn attempts_of(
+        &self,
+        tenant_id: TenantId,
+        id: RequestId,
+    ) -> Result<Vec<AttemptRecord>, StoreError> {
+        let rows = sqlx::query_as(
+            "SELECT attempt, ended_at, outcome, error_code, error_message FROM request_attempts
+             WHERE tenant_id = $1 AND request_id = $2 ORDER BY attempt",
+        )
+        .bind(tenant_id.as_uuid())
+        .bind(id.as_uuid())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
     }
 
     pub async fn mark_result_published(&self, event_id: EventId) -> Result<(), StoreError> {

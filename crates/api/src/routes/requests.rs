@@ -214,7 +214,10 @@ pub async fn show(
         .request(caller.tenant_id, id.into())
         .await?
         .ok_or_else(|| Problem::not_found("provisioning request"))?;
-    Ok(Json(view(&request)))
+    let attempts = state.store.attempts_of(caller.tenant_id, id.into()).await?;
+    let mut body = view(&request);
+    body["attempt_history"] = json!(attempts);
+    Ok(Json(body))
 }
 
 pub async fn list(

@@ -22,6 +22,7 @@ mod poison;
 mod provisioning;
 mod replays;
 mod retries;
+mod scale_out;
 mod secrets;
 mod slack;
 mod tenancy;

@@ -23,6 +23,7 @@ pub async fn insert_unpublished_request(
         account: scim_account(user_name),
         idempotency_key: None,
         request_hash: vec![],
+        trace_id: None,
     };
     match app.store.insert_request(app.tenant_id, &new).await.unwrap() {
         provisioner_store::StoredRequest::Created(id) => id.to_string(),

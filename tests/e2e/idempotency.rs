@@ -3,6 +3,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{scim_account, spawn_app};
 use provisioner_core::event::RequestMessage;
+use provisioner_core::trace::TraceParent;
 
 #[tokio::test]
 async fn the_same_idempotency_key_twice_gives_one_request_and_one_account() {
@@ -66,7 +67,10 @@ async fn a_request_message_delivered_again_creates_no_second_account_or_log_entr
         request_id: id.parse().unwrap(),
     };
     for _ in 0..3 {
-        publisher.publish_request(&message, "scim").await.unwrap();
+        publisher
+            .publish_request(&message, "scim", &TraceParent::new_root())
+            .await
+            .unwrap();
     }
     // Deliveries are handed out in order: once a later request has gone the whole way,
     // the duplicates ahead of it have been taken.

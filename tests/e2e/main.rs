@@ -28,5 +28,6 @@ mod secrets;
 mod slack;
 mod tenancy;
 mod tokens;
+mod trace_context;
 mod validation;
 mod zoom;

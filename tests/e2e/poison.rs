@@ -86,7 +86,14 @@ async fn a_message_naming_an_unknown_request_is_set_aside_too() {
         tenant_id: app.tenant_id,
         request_id: provisioner_core::RequestId::new(),
     };
-    publisher.publish_request(&message, "scim").await.unwrap();
+    publisher
+        .publish_request(
+            &message,
+            "scim",
+            &provisioner_core::trace::TraceParent::new_root(),
+        )
+        .await
+        .unwrap();
     publisher.close().await;
 
     let (_, reason) = next_dead_letter(&app).await;

@@ -12,5 +12,5 @@ pub use consumer::{ack, requeue, run_consumer, set_aside, ConsumerSpec};
 pub use error::BrokerError;
 pub use lapin::message::Delivery;
 pub use lapin::{Channel, Connection, Consumer};
-pub use publisher::Publisher;
+pub use publisher::{delivery_trace, Publisher, TRACEPARENT_HEADER};
 pub use topology::{Topology, REASON_HEADER};

@@ -6,6 +6,7 @@ use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{BasicProperties, Channel, Confirmation, Connection};
 use provisioner_core::event::{AccountResult, CloudEvent, RequestMessage};
+use provisioner_core::trace::TraceParent;
 use serde::Serialize;
 use tokio::sync::Mutex;
 
@@ -138,10 +139,12 @@ impl Publisher {
         &self,
         message: &RequestMessage,
         service: &str,
+        trace: &TraceParent,
     ) -> Result<(), BrokerError> {
         let properties = BasicProperties::default()
             .with_content_type("application/json".into())
-            .with_message_id(message.request_id.to_string().into());
+            .with_message_id(message.request_id.to_string().into())
+            .with_headers(trace_headers(&trace.child().to_string()));
         self.publish_json(
             &self.topology.requests_exchange(),
             &Topology::request_routing_key(service),
@@ -157,6 +160,7 @@ impl Publisher {
         &self,
         message: &RequestMessage,
         delay_index: usize,
+        trace: &TraceParent,
     ) -> Result<(), BrokerError> {
         let queue =
             self.topology
@@ -166,7 +170,8 @@ impl Publisher {
                 })?;
         let properties = BasicProperties::default()
             .with_content_type("application/json".into())
-            .with_message_id(message.request_id.to_string().into());
+            .with_message_id(message.request_id.to_string().into())
+            .with_headers(trace_headers(&trace.child().to_string()));
         // The default exchange routes straight to the queue named by the routing key.
         self.publish_json("", &queue, message, properties).await
     }
@@ -184,6 +189,10 @@ impl Publisher {
             .with_content_type("application/cloudevents+json".into())
             .with_message_id(event.id.to_string().into())
             .with_type(ShortString::from(event.event_type.clone()));
+        let properties = match &event.traceparent {
+            Some(traceparent) => properties.with_headers(trace_headers(traceparent)),
+            None => properties,
+        };
         self.publish_json(
             &self.topology.results_exchange(),
             &routing_key,
@@ -224,5 +233,26 @@ impl Publisher {
 
     pub async fn close(&self) {
         self.forget().await;
+    }
+}
+
+/// The header that carries W3C trace context across the broker.
+pub const TRACEPARENT_HEADER: &str = "traceparent";
+
+fn trace_headers(traceparent: &str) -> FieldTable {
+    let mut headers = FieldTable::default();
+    headers.insert(
+        TRACEPARENT_HEADER.into(),
+        AMQPValue::LongString(traceparent.into()),
+    );
+    headers
+}
+
+/// The trace a delivery carries in its `traceparent` header, if any.
+pub fn delivery_trace(delivery: &lapin::message::Delivery) -> Option<TraceParent> {
+    let headers = delivery.properties.headers().as_ref()?;
+    match headers.inner().get(TRACEPARENT_HEADER)? {
+        AMQPValue::LongString(value) => TraceParent::parse(&value.to_string()),
+        _ => None,
     }
 }

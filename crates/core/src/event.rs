@@ -97,6 +97,10 @@ pub struct CloudEvent<T> {
     pub time: DateTime<Utc>,
     pub subject: String,
     pub datacontenttype: String,
+    /// The W3C trace context of the work this event reports (CloudEvents' distributed
+    /// tracing extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
     pub data: T,
 }
 
@@ -132,6 +136,7 @@ impl CloudEvent<AccountResult> {
             time,
             subject: data.request_id.to_string(),
             datacontenttype: "application/json".into(),
+            traceparent: None,
             data,
         }
     }

@@ -11,6 +11,7 @@ pub mod retry;
 pub mod rules;
 pub mod scope;
 pub mod state;
+pub mod trace;
 
 pub use ids::{EmployeeId, EventId, IntegrationId, RequestId, TenantId};
 pub use outcome::{ConnectorFailure, ProvisionOutcome, RequestError};

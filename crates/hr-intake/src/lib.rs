@@ -63,6 +63,7 @@ impl Intake {
         let HireOutcome::Recorded {
             employee_id,
             queued,
+            trace,
             failed,
         } = outcome
         else {
@@ -74,7 +75,11 @@ impl Intake {
                 tenant_id,
                 request_id: *request_id,
             };
-            match self.publisher.publish_request(&message, service).await {
+            match self
+                .publisher
+                .publish_request(&message, service, &trace)
+                .await
+            {
                 Ok(()) => self.store.mark_request_published(*request_id).await?,
                 Err(error) => tracing::warn!(request_id = %request_id, error = %error,
                     "publish not confirmed; the relay will publish it"),

@@ -66,7 +66,7 @@ pub async fn sweep(
     let mut confirmed_requests = Vec::new();
     for pending in &requests.items {
         match publisher
-            .publish_request(&pending.message, &pending.service)
+            .publish_request(&pending.message, &pending.service, &trace_of(pending))
             .await
         {
             Ok(()) => confirmed_requests.push(pending.message.request_id),
@@ -95,4 +95,13 @@ pub async fn sweep(
     let published_results = confirmed_results.len();
     results.commit(&confirmed_results).await?;
     Ok(published_requests + published_results)
+}
+
+/// The request's own trace, or a new one for rows written before traces were kept.
+fn trace_of(pending: &provisioner_store::PendingRequest) -> provisioner_core::trace::TraceParent {
+    pending
+        .trace_id
+        .as_deref()
+        .and_then(provisioner_core::trace::TraceParent::continuing)
+        .unwrap_or_else(provisioner_core::trace::TraceParent::new_root)
 }

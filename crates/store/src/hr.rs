@@ -5,6 +5,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use provisioner_core::rules::HiredEmployee;
+use provisioner_core::trace::TraceParent;
 use provisioner_core::{EventId, IntegrationId, RequestError, RequestId, TenantId};
 use rand::RngCore;
 use serde_json::Value;
@@ -33,6 +34,8 @@ pub enum HireOutcome {
         employee_id: Uuid,
         /// Requests to publish: (id, service) of each queued one.
         queued: Vec<(RequestId, String)>,
+        /// The trace the hire's requests were started under.
+        trace: TraceParent,
         failed: usize,
     },
 }
@@ -86,6 +89,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
 
+        let trace = TraceParent::new_root();
         let mut queued = Vec::new();
         let mut failed = 0;
         for planned in planned {
@@ -98,8 +102,8 @@ impl Store {
                 "INSERT INTO provisioning_requests
                      (id, tenant_id, integration_id, employee_id, service, workspace, target, account,
                       state, idempotency_key, error_code, error_message, error_retryable,
-                      result_event_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                      result_event_id, trace_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
                  ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL
                  DO NOTHING",
             )
@@ -119,6 +123,7 @@ impl Store {
             // A request failed at intake still announces its outcome; the relay
             // publishes this event like any other.
             .bind(error.map(|_| EventId::new().as_uuid()))
+            .bind(trace.trace_id())
             .execute(&mut *tx)
             .await?;
             if inserted.rows_affected() == 0 {
@@ -134,6 +139,7 @@ impl Store {
         Ok(HireOutcome::Recorded {
             employee_id,
             queued,
+            trace,
             failed,
         })
     }

@@ -1,6 +1,7 @@
 use chrono::{DateTime, Utc};
 use provisioner_core::cursor::Cursor;
 use provisioner_core::event::{AccountResult, CloudEvent};
+use provisioner_core::trace::TraceParent;
 use provisioner_core::{EmployeeId, IntegrationId, RequestId, RequestState, TenantId};
 use serde::Serialize;
 use uuid::Uuid;
@@ -28,6 +29,8 @@ pub struct LogEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
     pub attempts: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -60,8 +63,8 @@ impl Store {
         let written = sqlx::query(
             "INSERT INTO integration_log
                  (id, tenant_id, at, action, status, service, workspace, integration_id, target,
-                  request_id, employee_id, state, external_account_id, cause, attempts)
-             VALUES ($1, $2, $3, 'create', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                  request_id, employee_id, state, external_account_id, cause, attempts, trace_id)
+             VALUES ($1, $2, $3, 'create', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(event.id.as_uuid())
@@ -78,6 +81,13 @@ impl Store {
         .bind(&data.external_account_id)
         .bind(data.error.as_ref().map(|e| e.message.as_str()))
         .bind(data.attempts)
+        .bind(
+            event
+                .traceparent
+                .as_deref()
+                .and_then(TraceParent::parse)
+                .map(|trace| trace.trace_id().to_owned()),
+        )
         .execute(&self.pool)
         .await?;
         Ok(written.rows_affected() == 1)

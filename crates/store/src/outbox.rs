@@ -30,6 +30,7 @@ impl<T> OutboxBatch<T> {
 pub struct PendingRequest {
     pub message: RequestMessage,
     pub service: String,
+    pub trace_id: Option<String>,
 }
 
 impl OutboxBatch<PendingRequest> {
@@ -68,8 +69,8 @@ impl Store {
         limit: i64,
     ) -> Result<OutboxBatch<PendingRequest>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let rows: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
-            "SELECT tenant_id, id, service FROM provisioning_requests
+        let rows: Vec<(Uuid, Uuid, String, Option<String>)> = sqlx::query_as(
+            "SELECT tenant_id, id, service, trace_id FROM provisioning_requests
              WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $1)
              ORDER BY created_at
              LIMIT $2
@@ -81,12 +82,13 @@ impl Store {
         .await?;
         let items = rows
             .into_iter()
-            .map(|(tenant_id, id, service)| PendingRequest {
+            .map(|(tenant_id, id, service, trace_id)| PendingRequest {
                 message: RequestMessage {
                     tenant_id: tenant_id.into(),
                     request_id: id.into(),
                 },
                 service,
+                trace_id,
             })
             .collect();
         Ok(OutboxBatch { tx, items })

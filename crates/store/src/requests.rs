@@ -3,6 +3,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use provisioner_core::cursor::Cursor;
 use provisioner_core::event::{AccountResult, CloudEvent};
+use provisioner_core::trace::TraceParent;
 use provisioner_core::{
     EmployeeId, EventId, IntegrationId, RequestError, RequestId, RequestState, TenantId,
 };
@@ -23,6 +24,8 @@ pub struct NewRequest {
     /// A digest of what the client sent, so a reused idempotency key with another body
     /// is told apart from an honest retry.
     pub request_hash: Vec<u8>,
+    /// The W3C trace id the request was accepted under.
+    pub trace_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +55,7 @@ pub struct RequestRow {
     pub error_retryable: Option<bool>,
     pub result_event_id: Option<Uuid>,
     pub replays: i32,
+    pub trace_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -83,11 +87,14 @@ impl RequestRow {
             external_account_id: self.external_account_id.clone(),
             error: self.error(),
         };
-        Some(CloudEvent::account_result(
-            event_id.into(),
-            self.updated_at,
-            data,
-        ))
+        let mut event = CloudEvent::account_result(event_id.into(), self.updated_at, data);
+        event.traceparent = self.trace().map(|trace| trace.to_string());
+        Some(event)
+    }
+
+    /// The request's trace, continued by a new span.
+    pub fn trace(&self) -> Option<TraceParent> {
+        self.trace_id.as_deref().and_then(TraceParent::continuing)
     }
 
     pub fn error(&self) -> Option<RequestError> {
@@ -169,8 +176,8 @@ impl Store {
         let inserted: Option<(Uuid,)> = sqlx::query_as(
             "INSERT INTO provisioning_requests
                  (id, tenant_id, integration_id, employee_id, service, workspace, target,
-                  account, state, idempotency_key, request_hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10)
+                  account, state, idempotency_key, request_hash, trace_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $11)
              ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL
              DO NOTHING
              RETURNING id",
@@ -185,6 +192,7 @@ impl Store {
         .bind(&new.account)
         .bind(&new.idempotency_key)
         .bind(&new.request_hash)
+        .bind(&new.trace_id)
         .fetch_optional(&self.pool)
         .await?;
         if inserted.is_some() {

@@ -4,6 +4,7 @@ use provisioner_broker::BrokerError;
 use provisioner_connectors::{provision, IntegrationTarget};
 use provisioner_core::event::RequestMessage;
 use provisioner_core::retry::RetryDecision;
+use provisioner_core::trace::TraceParent;
 use provisioner_core::{
     ConnectorFailure, IntegrationStatus, ProvisionOutcome, RequestError, RequestState,
 };
@@ -39,6 +40,7 @@ impl Worker {
         &self,
         message: RequestMessage,
         redelivered: bool,
+        trace: &TraceParent,
     ) -> Result<(), AttemptError> {
         let claim = match self
             .store
@@ -93,7 +95,10 @@ impl Worker {
                 self.finish(&claim, RequestState::Succeeded, external_id, None)
                     .await
             }
-            Err(failure) => self.handle_failure(&claim, &integration, failure).await,
+            Err(failure) => {
+                self.handle_failure(&claim, &integration, failure, trace)
+                    .await
+            }
         }
     }
 
@@ -140,6 +145,7 @@ impl Worker {
         claim: &Claim,
         integration: &Integration,
         failure: ConnectorFailure,
+        trace: &TraceParent,
     ) -> Result<(), AttemptError> {
         let request = &claim.request;
         let error = RequestError::from_failure(&failure);
@@ -186,7 +192,9 @@ impl Worker {
                                 tenant_id: request.tenant_id.into(),
                                 request_id: request.id.into(),
                             };
-                            self.publisher.publish_retry(&message, delay_index).await?;
+                            self.publisher
+                                .publish_retry(&message, delay_index, trace)
+                                .await?;
                             let rate_limited =
                                 matches!(failure, ConnectorFailure::RateLimited { .. });
                             crate::metrics::retry_parked(&request.service, rate_limited);

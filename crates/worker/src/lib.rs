@@ -11,13 +11,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use provisioner_broker::{
-    ack, requeue, run_consumer, set_aside, ConsumerSpec, Delivery, Publisher,
+    ack, delivery_trace, requeue, run_consumer, set_aside, ConsumerSpec, Delivery, Publisher,
 };
 use provisioner_connectors::Catalog;
 use provisioner_core::event::RequestMessage;
 use provisioner_core::retry::RetryPolicy;
+use provisioner_core::trace::TraceParent;
 use provisioner_store::Store;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 pub use attempt::AttemptError;
 
@@ -65,7 +67,21 @@ impl Worker {
                 return set_aside(&self.publisher, &delivery, &reason).await;
             }
         };
-        match self.attempt(message, delivery.redelivered).await {
+        // The trace the message carries, so the attempt's logs join the request's trace.
+        let trace = delivery_trace(&delivery).unwrap_or_else(TraceParent::new_root);
+        let span = tracing::info_span!(
+            "provisioning.process",
+            otel.kind = "consumer",
+            messaging.system = "rabbitmq",
+            messaging.operation = "process",
+            trace_id = %trace.trace_id(),
+            request_id = %message.request_id,
+        );
+        let outcome = self
+            .attempt(message, delivery.redelivered, &trace)
+            .instrument(span)
+            .await;
+        match outcome {
             Ok(()) => ack(&delivery).await,
             Err(AttemptError::Poison(reason)) => {
                 set_aside(&self.publisher, &delivery, &reason).await
@@ -73,7 +89,7 @@ impl Worker {
             Err(AttemptError::Infrastructure(error)) => {
                 tracing::warn!(request_id = %message.request_id, error = %error,
                     "attempt interrupted by an outage; trying again after a delay");
-                self.try_later(&delivery, &message).await;
+                self.try_later(&delivery, &message, &trace).await;
             }
         }
     }
@@ -81,8 +97,8 @@ impl Worker {
     /// An outage of PostgreSQL or the broker is not the request's fault: park it in the
     /// shortest delay queue rather than requeue it at once, so the delivery limit is not
     /// spent in a tight loop.
-    async fn try_later(&self, delivery: &Delivery, message: &RequestMessage) {
-        match self.publisher.publish_retry(message, 0).await {
+    async fn try_later(&self, delivery: &Delivery, message: &RequestMessage, trace: &TraceParent) {
+        match self.publisher.publish_retry(message, 0, trace).await {
             Ok(()) => ack(delivery).await,
             Err(error) => {
                 tracing::warn!(error = %error, "could not park the request; requeueing");

@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
+use provisioner_core::trace::TraceParent;
 use provisioner_core::{RequestId, RequestState, Scope};
 use provisioner_store::{ReplayOutcome, RequestFilter, REPLAYABLE};
 use serde_json::{json, Value};
@@ -124,7 +125,8 @@ async fn replay(
         .await?;
     if let ReplayOutcome::Replayed(row) = &outcome {
         tracing::info!(request_id = %id, replayed_by, "request replayed");
-        publish_now(state, caller.tenant_id, id, &row.service).await;
+        let trace = row.trace().unwrap_or_else(TraceParent::new_root);
+        publish_now(state, caller.tenant_id, id, &row.service, &trace).await;
     }
     Ok(outcome)
 }

@@ -8,6 +8,7 @@ use provisioner_connectors::account_target;
 use provisioner_core::account::{fill_from_employee, EmployeeFacts};
 use provisioner_core::cursor::Cursor;
 use provisioner_core::event::RequestMessage;
+use provisioner_core::trace::TraceParent;
 use provisioner_core::{RequestId, RequestState, Scope};
 use provisioner_store::{NewRequest, RequestFilter, RequestRow, StoredRequest};
 use serde_json::{json, Map, Value};
@@ -32,6 +33,12 @@ pub async fn submit(
     caller.require(Scope::RequestsWrite)?;
     let idempotency_key = idempotency_key(&headers)?;
     let request_hash = Sha256::digest(Value::Object(body.clone()).to_string()).to_vec();
+    // A caller's trace is continued; otherwise the request starts its own.
+    let trace = headers
+        .get("traceparent")
+        .and_then(|value| value.to_str().ok())
+        .and_then(TraceParent::parse)
+        .unwrap_or_else(TraceParent::new_root);
 
     let mut fields = Fields::new(body);
     let integration_id = fields.required_uuid("integration_id");
@@ -108,12 +115,13 @@ pub async fn submit(
         account: Value::Object(account),
         idempotency_key,
         request_hash,
+        trace_id: Some(trace.trace_id().to_owned()),
     };
     let id = match state.store.insert_request(caller.tenant_id, &new).await? {
         StoredRequest::Created(id) => {
             metrics::counter!("provisioner_requests_accepted_total", "service" => new.service.clone())
                 .increment(1);
-            publish_now(&state, caller.tenant_id, id, &new.service).await;
+            publish_now(&state, caller.tenant_id, id, &new.service, &trace).await;
             id
         }
         StoredRequest::Repeated(id) => id,
@@ -142,12 +150,17 @@ pub(crate) async fn publish_now(
     tenant_id: provisioner_core::TenantId,
     id: RequestId,
     service: &str,
+    trace: &TraceParent,
 ) {
     let message = RequestMessage {
         tenant_id,
         request_id: id,
     };
-    match state.publisher.publish_request(&message, service).await {
+    match state
+        .publisher
+        .publish_request(&message, service, trace)
+        .await
+    {
         Ok(()) => {
             if let Err(error) = state.store.mark_request_published(id).await {
                 tracing::warn!(request_id = %id, error = %error, "published but not marked; the relay may publish it again");
@@ -190,6 +203,9 @@ pub fn view(request: &RequestRow) -> Value {
         "created_at": request.created_at,
         "updated_at": request.updated_at,
     });
+    if let Some(trace_id) = &request.trace_id {
+        body["trace_id"] = json!(trace_id);
+    }
     if let Some(employee_id) = request.employee_id {
         body["employee_id"] = json!(employee_id);
     }

@@ -136,6 +136,36 @@ async fn serve_with_a_subset_of_components_answers_health_and_readiness() {
         .await;
     }
 
+    // A process without the api still answers health, readiness and metrics.
+    let worker_port = free_port();
+    let _worker = Running(
+        Command::new(BINARY)
+            .args(["serve", "--components", "worker"])
+            .env("DATABASE_URL", &database_url)
+            .env("AMQP_URL", amqp_url())
+            .env("PROVISIONER_AMQP_PREFIX", unique_amqp_prefix())
+            .env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "600")
+            .env("PROVISIONER_LISTEN", format!("127.0.0.1:{worker_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        let url = format!("http://127.0.0.1:{worker_port}{path}");
+        eventually(Duration::from_secs(30), path, || async {
+            let response = client.get(&url).send().await.ok()?;
+            response.status().is_success().then_some(())
+        })
+        .await;
+    }
+    let no_api = client
+        .get(format!("http://127.0.0.1:{worker_port}/v1/services"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_api.status(), 404);
+
     let bad = Command::new(BINARY)
         .args(["serve", "--components", "api,everything"])
         .output()

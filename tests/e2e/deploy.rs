@@ -60,11 +60,7 @@ fn every_component_has_a_deployment_that_runs_only_it_with_resources_and_a_clean
             "{component}: config and secrets"
         );
     }
-    let api = documents("api.yaml");
-    let container = &api[0]["spec"]["template"]["spec"]["containers"][0];
-    assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
-    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
-    assert!(api.iter().any(|d| d["kind"] == "Service"));
+    assert!(documents("api.yaml").iter().any(|d| d["kind"] == "Service"));
 }
 
 #[test]

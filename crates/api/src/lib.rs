@@ -115,14 +115,25 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` is cancelled, then finishes the requests in hand.
-pub async fn serve(
+/// Only `/healthz`, `/readyz` and `/metrics`: what a process running no api still
+/// answers, so every component can be probed and scraped.
+pub fn ops_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(routes::health::alive))
+        .route("/readyz", get(routes::health::ready))
+        .route("/metrics", get(routes::health::metrics))
+        .fallback(|| async { Problem::no_route() })
+        .with_state(state)
+}
+
+/// Serves `router` until `shutdown` is cancelled, then finishes the requests in hand.
+pub async fn serve_router(
     listener: TcpListener,
-    state: AppState,
+    router: Router,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    tracing::info!(address = %listener.local_addr()?, "api listening");
-    axum::serve(listener, router(state))
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
 }

@@ -121,17 +121,12 @@ async fn main() -> anyhow::Result<()> {
             components,
             listen,
         } => {
-            let listener = if components.api {
-                Some(
-                    TcpListener::bind(listen)
-                        .await
-                        .with_context(|| format!("binding {listen}"))?,
-                )
-            } else {
-                None
-            };
+            // Every process listens: the api, or only health, readiness and metrics.
+            let listener = TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("binding {listen}"))?;
             let shutdown = shutdown_on_signal();
-            startup::serve(&settings, components, listener, shutdown).await?;
+            startup::serve(&settings, components, Some(listener), shutdown).await?;
         }
         Command::Tenants {
             command: TenantsCommand::Create { name, settings },

@@ -3,7 +3,6 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use anyhow::Context;
 use provisioner_api::AppState;
 use provisioner_broker::{ConsumerSpec, Publisher, Topology};
 use provisioner_connectors::{Catalog, HttpClient, HttpOptions};
@@ -119,8 +118,10 @@ pub async fn serve(
 
     let intake = Intake::new(store.clone(), publisher.clone(), catalog.clone());
     let mut tasks = JoinSet::new();
-    if components.api {
-        let listener = listener.context("the api needs a listener")?;
+    if components.api && listener.is_none() {
+        anyhow::bail!("the api needs a listener");
+    }
+    if let Some(listener) = listener {
         let state = AppState {
             store: store.clone(),
             publisher: publisher.clone(),
@@ -131,10 +132,16 @@ pub async fn serve(
                 Arc::new(move || handle.render())
             },
         };
+        // Without the api, the listener still answers health, readiness and metrics.
+        let router = if components.api {
+            provisioner_api::router(state)
+        } else {
+            provisioner_api::ops_router(state)
+        };
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
-            if let Err(error) = provisioner_api::serve(listener, state, shutdown).await {
-                tracing::error!(error = %error, "api stopped with an error");
+            if let Err(error) = provisioner_api::serve_router(listener, router, shutdown).await {
+                tracing::error!(error = %error, "listener stopped with an error");
             }
         });
     }

@@ -39,6 +39,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/integrations"),
     ("GET", "/v1/integrations/{id}"),
     ("POST", "/v1/integrations/{id}/check"),
+    ("GET", "/v1/employees"),
     ("POST", "/v1/employees"),
     ("GET", "/v1/employees/{id}"),
     ("GET", "/v1/provisioning-requests"),
@@ -75,7 +76,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/integrations/{id}/check",
             post(routes::integrations::check),
         )
-        .route("/v1/employees", post(routes::employees::create))
+        .route(
+            "/v1/employees",
+            get(routes::employees::list).post(routes::employees::create),
+        )
         .route("/v1/employees/{id}", get(routes::employees::show))
         .route(
             "/v1/provisioning-requests",

@@ -2,6 +2,7 @@
 //! caller, read the input into domain types, call the store, and answer.
 
 mod auth;
+mod console;
 mod input;
 mod problem;
 mod routes;
@@ -108,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/provisioning-rules/test", post(routes::rules::test))
         .route("/v1/hr/events", post(routes::hr::receive))
         .route("/v1/hr/signing-secrets", post(routes::hr::create_secret))
+        .merge(console::routes())
         .fallback(|| async { Problem::no_route() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

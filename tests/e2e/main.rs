@@ -4,6 +4,7 @@
 mod access;
 mod behind_the_api;
 mod cli;
+mod console;
 mod employees;
 mod github;
 mod google;

@@ -7,7 +7,11 @@ export function schemaForm(schema, prefix = 'account') {
   const required = new Set(schema?.required ?? []);
   const controls = {};
   const errors = {};
-  const fields = Object.entries(props).map(([name, prop]) => {
+  // Required fields first, in the schema's order; the optional ones after them.
+  const names = [...required].filter((n) => n in props)
+    .concat(Object.keys(props).filter((n) => !required.has(n)));
+  const fields = names.map((name) => {
+    const prop = props[name];
     const id = `f-${prefix}-${name}`;
     const control = controlFor(prop);
     control.id = id;

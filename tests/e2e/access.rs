@@ -121,6 +121,13 @@ async fn every_endpoint_answers_each_scope_and_tenant_as_the_contract_says() {
                     vec![200],
                 ),
                 (
+                    Method::GET,
+                    "/v1/employees".into(),
+                    Value::Null,
+                    vec![RequestsWrite],
+                    vec![200],
+                ),
+                (
                     Method::POST,
                     "/v1/employees".into(),
                     json!({"email": format!("e{n}@example.com"), "given_name": "E", "family_name": "F"}),
@@ -355,6 +362,6 @@ async fn every_endpoint_answers_each_scope_and_tenant_as_the_contract_says() {
             cells += 1;
         }
     }
-    assert_eq!(cells, 7 * (2 * 20 + 4), "every cell was checked");
+    assert_eq!(cells, 7 * (2 * 21 + 4), "every cell was checked");
     app.stop().await;
 }

@@ -89,3 +89,43 @@ async fn an_employee_is_read_back_and_a_duplicate_email_is_a_conflict() {
     assert_eq!(fields, ["given_name", "family_name", "email"]);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn employees_are_listed_by_family_then_given_name_and_only_the_tenants_own() {
+    let app = spawn_app().await;
+    app.create_employee("grace@example.com", "Grace", "Hopper")
+        .await;
+    app.create_employee("ada@example.com", "Ada", "Lovelace")
+        .await;
+    app.create_employee("alan@example.com", "Alan", "Hopper")
+        .await;
+    let other = app.store.create_tenant("Other").await.unwrap();
+    let other_token = app
+        .store
+        .create_token(other, &provisioner_core::Scope::ALL)
+        .await
+        .unwrap()
+        .token;
+
+    let response = app.get("/v1/employees").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    let emails: Vec<&str> = body["employees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        emails,
+        ["alan@example.com", "grace@example.com", "ada@example.com"]
+    );
+    let theirs: Value = app
+        .get_as("/v1/employees", &other_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["employees"], json!([]));
+    app.stop().await;
+}

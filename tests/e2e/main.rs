@@ -4,6 +4,7 @@
 mod access;
 mod behind_the_api;
 mod cli;
+mod console;
 mod deploy;
 mod employees;
 mod github;

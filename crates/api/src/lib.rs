@@ -2,6 +2,7 @@
 //! caller, read the input into domain types, call the store, and answer.
 
 mod auth;
+mod console;
 mod input;
 mod problem;
 mod routes;
@@ -42,6 +43,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/integrations"),
     ("GET", "/v1/integrations/{id}"),
     ("POST", "/v1/integrations/{id}/check"),
+    ("GET", "/v1/employees"),
     ("POST", "/v1/employees"),
     ("GET", "/v1/employees/{id}"),
     ("GET", "/v1/provisioning-requests"),
@@ -79,7 +81,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/integrations/{id}/check",
             post(routes::integrations::check),
         )
-        .route("/v1/employees", post(routes::employees::create))
+        .route(
+            "/v1/employees",
+            get(routes::employees::list).post(routes::employees::create),
+        )
         .route("/v1/employees/{id}", get(routes::employees::show))
         .route(
             "/v1/provisioning-requests",
@@ -108,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/provisioning-rules/test", post(routes::rules::test))
         .route("/v1/hr/events", post(routes::hr::receive))
         .route("/v1/hr/signing-secrets", post(routes::hr::create_secret))
+        .merge(console::routes())
         .fallback(|| async { Problem::no_route() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

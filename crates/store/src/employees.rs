@@ -60,4 +60,16 @@ impl Store {
             .await?;
         Ok(row)
     }
+
+    /// Every employee of the tenant, by family then given name, for people to pick from.
+    pub async fn employees(&self, tenant_id: TenantId) -> Result<Vec<Employee>, StoreError> {
+        let rows = sqlx::query_as(
+            "SELECT * FROM employees WHERE tenant_id = $1
+             ORDER BY lower(family_name), lower(given_name), email",
+        )
+        .bind(tenant_id.as_uuid())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
 }

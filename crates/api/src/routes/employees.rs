@@ -3,6 +3,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use provisioner_core::Scope;
 use provisioner_store::{Employee, NewEmployee, StoreError};
+use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::input::{Fields, JsonObject};
@@ -60,6 +61,13 @@ pub async fn show(
         .await?
         .ok_or_else(|| Problem::not_found("employee"))?;
     Ok(Json(employee))
+}
+
+/// Every employee of the caller's tenant, for a console to pick from.
+pub async fn list(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>, Problem> {
+    caller.require(Scope::RequestsWrite)?;
+    let employees = state.store.employees(caller.tenant_id).await?;
+    Ok(Json(json!({ "employees": employees })))
 }
 
 /// One `@` with something on each side and a dot in the domain: enough to catch typos;

@@ -1,6 +1,7 @@
 //! PostgreSQL persistence. `sqlx` stays inside this crate: callers see domain types and
 //! [`StoreError`], whose variants say whether trying again can help.
 
+mod attempts;
 mod employees;
 mod error;
 mod hr;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
+pub use attempts::AttemptRecord;
 pub use employees::{Employee, NewEmployee};
 pub use error::StoreError;
 pub use hr::{HireOutcome, PlannedRequest};
@@ -27,8 +29,7 @@ pub use log::{LogEntry, LogFilter};
 pub use outbox::{OutboxBatch, PendingRequest};
 pub use replays::{ReplayOutcome, ReplayRecord, REPLAYABLE};
 pub use requests::{
-    AttemptRecord, Claim, ClaimOutcome, NewRequest, RequestFilter, RequestRow, StoredRequest,
-    TerminalUpdate,
+    Claim, ClaimOutcome, NewRequest, RequestFilter, RequestRow, StoredRequest, TerminalUpdate,
 };
 pub use rules::{Rule, RuleTarget};
 pub use sealing::{Keyring, KeyringError, DEVELOPMENT_KEY_ID};

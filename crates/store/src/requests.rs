@@ -106,18 +106,6 @@ impl RequestRow {
     }
 }
 
-/// How one attempt ended: `retrying` (a delayed retry followed) or the terminal state.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
-pub struct AttemptRecord {
-    pub attempt: i32,
-    pub ended_at: DateTime<Utc>,
-    pub outcome: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_message: Option<String>,
-}
-
 /// The result of trying to take a request for work.
 #[derive(Debug)]
 pub enum ClaimOutcome {
@@ -375,23 +363,6 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    /// How each attempt of a request ended, oldest first.
-    pub async fn attempts_of(
-        &self,
-        tenant_id: TenantId,
-        id: RequestId,
-    ) -> Result<Vec<AttemptRecord>, StoreError> {
-        let rows = sqlx::query_as(
-            "SELECT attempt, ended_at, outcome, error_code, error_message FROM request_attempts
-             WHERE tenant_id = $1 AND request_id = $2 ORDER BY attempt",
-        )
-        .bind(tenant_id.as_uuid())
-        .bind(id.as_uuid())
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows)
     }
 
     pub async fn mark_result_published(&self, event_id: EventId) -> Result<(), StoreError> {

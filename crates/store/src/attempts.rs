@@ -1,0 +1,38 @@
+//! The story of a request: each attempt's end and cause. They are written by the same
+//! statements that park a retry or finish the request (`requests.rs`).
+
+use chrono::{DateTime, Utc};
+use provisioner_core::{RequestId, TenantId};
+
+use crate::{Store, StoreError};
+
+/// How one attempt ended: `retrying` (a delayed retry followed) or the terminal state.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct AttemptRecord {
+    pub attempt: i32,
+    pub ended_at: DateTime<Utc>,
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}
+
+impl Store {
+    /// How each attempt of a request ended, oldest first.
+    pub async fn attempts_of(
+        &self,
+        tenant_id: TenantId,
+        id: RequestId,
+    ) -> Result<Vec<AttemptRecord>, StoreError> {
+        let rows = sqlx::query_as(
+            "SELECT attempt, ended_at, outcome, error_code, error_message FROM request_attempts
+             WHERE tenant_id = $1 AND request_id = $2 ORDER BY attempt",
+        )
+        .bind(tenant_id.as_uuid())
+        .bind(id.as_uuid())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+}

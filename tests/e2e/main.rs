@@ -3,6 +3,7 @@
 
 mod access;
 mod behind_the_api;
+mod chaos;
 mod cli;
 mod console;
 mod deploy;
@@ -21,6 +22,7 @@ mod no_secrets_in_logs;
 mod openapi;
 mod outage;
 mod poison;
+mod processes;
 mod provisioning;
 mod replays;
 mod retries;

@@ -1,0 +1,184 @@
+//! A whole installation of the real binary as separate processes: one api+relay, and
+//! as many workers and projectors as a test starts, sharing a fresh database and broker
+//! names of their own, with the simulator in this process.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use provisioner_sim::{Faults, Simulator};
+use provisioner_test_support::{amqp_url, eventually, fresh_database, unique_amqp_prefix};
+use serde_json::{json, Value};
+
+use crate::helpers::WAIT;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_provisioner");
+
+pub struct Process {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Process {
+    /// Ends the process at once, as a crash or an OOM kill would: no drain.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// How many requests this process finished (it logs each one).
+    pub fn finished(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains("request finished"))
+            .count()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+pub struct Installation {
+    pub database_url: String,
+    pub prefix: String,
+    pub api: String,
+    pub token: String,
+    pub client: reqwest::Client,
+    pub sim: Simulator,
+    pub integration_id: String,
+    pub pool: sqlx::PgPool,
+    _api: Process,
+}
+
+impl Installation {
+    /// Migrates a fresh database, makes a tenant, starts the api and relay and an
+    /// integration for the simulated workspace `acme` with these faults.
+    pub async fn start(faults: Faults) -> Self {
+        let database_url = fresh_database().await;
+        assert!(Command::new(BINARY)
+            .arg("migrate")
+            .env("DATABASE_URL", &database_url)
+            .status()
+            .unwrap()
+            .success());
+        let tenant: Value = serde_json::from_slice(
+            &Command::new(BINARY)
+                .args(["tenants", "create", "--name", "Acme"])
+                .env("DATABASE_URL", &database_url)
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        let sim = Simulator::new();
+        let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sim_address = format!("http://{}", sim_listener.local_addr().unwrap());
+        tokio::spawn(sim.clone().serve(sim_listener, std::future::pending()));
+        sim.put_workspace("acme", "secret");
+        sim.set_faults("acme", faults).unwrap();
+
+        let prefix = unique_amqp_prefix();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let listen = format!("127.0.0.1:{port}");
+        let api_process = start("api,relay", &database_url, &prefix, &listen);
+        let api = format!("http://{listen}");
+        let client = reqwest::Client::new();
+        eventually(WAIT, "the api", || async {
+            client
+                .get(format!("{api}/readyz"))
+                .send()
+                .await
+                .ok()
+                .filter(|r| r.status().is_success())
+        })
+        .await;
+        let token = tenant["token"].as_str().unwrap().to_owned();
+        let integration: Value = client
+            .post(format!("{api}/v1/integrations"))
+            .bearer_auth(&token)
+            .json(&json!({"service": "scim", "workspace": "acme",
+                          "base_url": format!("{sim_address}/scim/acme/v2"), "credentials": {"token": "secret"}}))
+            .send().await.unwrap().json().await.unwrap();
+        let pool = sqlx::PgPool::connect(&database_url).await.unwrap();
+        Self {
+            integration_id: integration["id"].as_str().unwrap().to_owned(),
+            database_url,
+            prefix,
+            api,
+            token,
+            client,
+            sim,
+            pool,
+            _api: api_process,
+        }
+    }
+
+    /// Starts one more process of the installation running `components`.
+    pub fn run(&self, components: &str) -> Process {
+        start(components, &self.database_url, &self.prefix, "127.0.0.1:0")
+    }
+
+    /// Submits `count` requests for users `u0`, `u1`, …; every one must be accepted.
+    pub async fn submit(&self, count: usize) {
+        for n in 0..count {
+            let account = json!({"user_name": format!("u{n}"), "email": format!("u{n}@example.com"),
+                                 "given_name": "U", "family_name": "N"});
+            let response = self
+                .client
+                .post(format!("{}/v1/provisioning-requests", self.api))
+                .bearer_auth(&self.token)
+                .json(&json!({"integration_id": self.integration_id, "account": account}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 202);
+        }
+    }
+
+    pub async fn count(&self, sql: &str) -> usize {
+        let (count,): (i64,) = sqlx::query_as(sql).fetch_one(&self.pool).await.unwrap();
+        count as usize
+    }
+
+    /// Waits until the integration log holds at least `count` entries.
+    pub async fn wait_for_log_entries(&self, count: usize, timeout: Duration) {
+        eventually(timeout, "every request logged", || async {
+            let (logged,): (i64,) = sqlx::query_as("SELECT count(*) FROM integration_log")
+                .fetch_one(&self.pool)
+                .await
+                .ok()?;
+            (logged as usize >= count).then_some(())
+        })
+        .await;
+    }
+}
+
+fn start(components: &str, database_url: &str, prefix: &str, listen: &str) -> Process {
+    let log = std::env::temp_dir().join(format!(
+        "provisioner-{components}-{}.log",
+        uuid::Uuid::new_v4()
+    ));
+    let child = Command::new(BINARY)
+        .args(["serve", "--components", components])
+        .env("DATABASE_URL", database_url)
+        .env("AMQP_URL", amqp_url())
+        .env("PROVISIONER_AMQP_PREFIX", prefix)
+        .env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "600")
+        .env("PROVISIONER_ALLOW_PRIVATE_NETWORKS", "true")
+        .env("PROVISIONER_LISTEN", listen)
+        .env("PROVISIONER_PREFETCH", "10")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    Process { child, log }
+}

@@ -28,6 +28,7 @@ mod replays;
 mod retries;
 mod scale_out;
 mod secrets;
+mod shutdown;
 mod slack;
 mod tenancy;
 mod tokens;

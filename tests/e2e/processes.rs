@@ -26,6 +26,29 @@ impl Process {
         let _ = self.child.wait();
     }
 
+    /// Asks the process to stop (SIGTERM) and waits for it without blocking this
+    /// runtime (the simulator it is talking to runs here); returns how long it took and
+    /// whether it exited cleanly.
+    pub async fn terminate(&mut self) -> (std::time::Duration, bool) {
+        let started = std::time::Instant::now();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return (started.elapsed(), status.success());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The end of what the process logged, to explain a failure.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(15)..].join("\n")
+    }
+
     /// How many requests this process finished (it logs each one).
     pub fn finished(&self) -> usize {
         std::fs::read_to_string(&self.log)
@@ -39,7 +62,10 @@ impl Process {
 impl Drop for Process {
     fn drop(&mut self) {
         self.kill();
-        let _ = std::fs::remove_file(&self.log);
+        // KEEP_PROCESS_LOGS=1 leaves the logs in the temp directory, to read after a run.
+        if std::env::var_os("KEEP_PROCESS_LOGS").is_none() {
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
 }
 
@@ -181,4 +207,18 @@ fn start(components: &str, database_url: &str, prefix: &str, listen: &str) -> Pr
         .spawn()
         .unwrap();
     Process { child, log }
+}
+
+/// Waits until `count` requests are in progress at a worker.
+pub async fn eventually_in_progress(installation: &Installation, count: usize) {
+    eventually(WAIT, "requests in progress", || async {
+        let (held,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM provisioning_requests WHERE state = 'in_progress'",
+        )
+        .fetch_one(&installation.pool)
+        .await
+        .ok()?;
+        (held as usize >= count).then_some(())
+    })
+    .await;
 }

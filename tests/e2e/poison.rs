@@ -100,3 +100,53 @@ async fn a_message_naming_an_unknown_request_is_set_aside_too() {
     assert!(reason.contains("does not exist"), "{reason}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn operators_read_the_dead_letters_and_why_without_taking_them() {
+    let app = spawn_app().await;
+    let topology = provisioner::startup::topology(&app.settings);
+    let publisher = Publisher::new(
+        app.settings.amqp_url.clone(),
+        "test-poison",
+        topology.clone(),
+    );
+    publisher
+        .publish(
+            &topology.requests_exchange(),
+            "request.scim",
+            b"not json at all",
+            BasicProperties::default(),
+        )
+        .await
+        .unwrap();
+    publisher.close().await;
+
+    let list = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_provisioner"))
+            .args(["dead-letters", "list"])
+            .env("AMQP_URL", &app.settings.amqp_url)
+            .env("PROVISIONER_AMQP_PREFIX", &app.settings.amqp_prefix)
+            .env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "600")
+            .output()
+            .unwrap()
+    };
+    let first = eventually(
+        Duration::from_secs(30),
+        "the dead letter listed",
+        || async {
+            let output = list();
+            let text = String::from_utf8_lossy(&output.stdout).to_string();
+            (!text.is_empty()).then_some(text)
+        },
+    )
+    .await;
+    let letter: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert_eq!(letter["body"], "not json at all");
+    assert!(letter["reason"]
+        .as_str()
+        .unwrap()
+        .contains("not a provisioning request message"));
+    let again = String::from_utf8_lossy(&list().stdout).to_string();
+    assert_eq!(again, first, "reading leaves the messages in the queue");
+    app.stop().await;
+}

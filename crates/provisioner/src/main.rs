@@ -53,10 +53,26 @@ enum Command {
         #[command(subcommand)]
         command: provisioner::operators::RequestsCommand,
     },
+    /// Operators: what the dead-letter queue holds and why (read without consuming).
+    DeadLetters {
+        #[command(subcommand)]
+        command: DeadLettersCommand,
+    },
     /// The SaaS simulator, for tests and the demo.
     Sim {
         #[arg(long, env = "PROVISIONER_SIM_LISTEN", default_value = "127.0.0.1:9090")]
         listen: SocketAddr,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeadLettersCommand {
+    /// Prints up to --limit messages, one JSON object a line; they stay in the queue.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[command(flatten)]
+        settings: Settings,
     },
 }
 
@@ -173,6 +189,20 @@ async fn main() -> anyhow::Result<()> {
                 anyhow::bail!("tenant {tenant} has no token {id}");
             }
             println!("{}", json!({"revoked": id}));
+        }
+        Command::DeadLetters {
+            command: DeadLettersCommand::List { limit, settings },
+        } => {
+            let topology = startup::topology(&settings);
+            let letters =
+                provisioner_broker::peek_dead_letters(&settings.amqp_url, &topology, limit).await?;
+            for letter in letters {
+                let body = String::from_utf8_lossy(&letter.body);
+                println!(
+                    "{}",
+                    json!({"routing_key": letter.routing_key, "reason": letter.reason, "body": body})
+                );
+            }
         }
         Command::Requests { command } => provisioner::operators::run(command).await?,
         Command::Sim { listen } => {

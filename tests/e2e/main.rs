@@ -21,6 +21,7 @@ mod microsoft;
 mod no_secrets_in_logs;
 mod openapi;
 mod outage;
+mod pacing;
 mod poison;
 mod processes;
 mod provisioning;

@@ -58,6 +58,7 @@ async fn a_full_run_logged_at_debug_level_shows_no_secret() {
         .env("PROVISIONER_ALLOW_PRIVATE_NETWORKS", "true")
         .env("PROVISIONER_CREDENTIAL_KEYS", KEYS)
         .env("RUST_LOG", "debug")
+        .env("PROVISIONER_DB_MAX_CONNECTIONS", "4")
         .stdout(Stdio::null())
         .stderr(log_file)
         .spawn()

@@ -134,7 +134,11 @@ impl Installation {
             .json(&json!({"service": "scim", "workspace": "acme",
                           "base_url": format!("{sim_address}/scim/acme/v2"), "credentials": {"token": "secret"}}))
             .send().await.unwrap().json().await.unwrap();
-        let pool = sqlx::PgPool::connect(&database_url).await.unwrap();
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&database_url)
+            .await
+            .unwrap();
         Self {
             integration_id: integration["id"].as_str().unwrap().to_owned(),
             database_url,
@@ -166,7 +170,8 @@ impl Installation {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(response.status(), 202);
+            let status = response.status();
+            assert_eq!(status, 202, "{}", response.text().await.unwrap_or_default());
         }
     }
 
@@ -202,6 +207,8 @@ fn start(components: &str, database_url: &str, prefix: &str, listen: &str) -> Pr
         .env("PROVISIONER_ALLOW_PRIVATE_NETWORKS", "true")
         .env("PROVISIONER_LISTEN", listen)
         .env("PROVISIONER_PREFETCH", "10")
+        // Several installations may run at once; PostgreSQL allows 100 connections.
+        .env("PROVISIONER_DB_MAX_CONNECTIONS", "4")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()

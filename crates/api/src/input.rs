@@ -201,6 +201,30 @@ impl Fields {
         Some(strings)
     }
 
+    /// A number within `range`.
+    pub fn optional_number(
+        &mut self,
+        name: &str,
+        range: std::ops::RangeInclusive<f64>,
+    ) -> Option<f64> {
+        match self.take(name)? {
+            Value::Number(n) => match n.as_f64() {
+                Some(n) if range.contains(&n) && n > 0.0 => Some(n),
+                _ => {
+                    self.error(
+                        name,
+                        format!("must be a number above 0 and at most {}", range.end()),
+                    );
+                    None
+                }
+            },
+            other => {
+                self.error(name, format!("must be a number, not {}", json_type(&other)));
+                None
+            }
+        }
+    }
+
     pub fn optional_bool(&mut self, name: &str) -> Option<bool> {
         match self.take(name)? {
             Value::Bool(b) => Some(b),

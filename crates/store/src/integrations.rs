@@ -13,6 +13,8 @@ pub struct NewIntegration {
     pub credentials: Value,
     pub status: IntegrationStatus,
     pub status_reason: Option<String>,
+    /// Calls per second the SaaS allows this integration; `None` paces nothing.
+    pub requests_per_second: Option<f64>,
 }
 
 /// An integration with its credentials opened. When they cannot be opened (a key that
@@ -28,6 +30,7 @@ pub struct Integration {
     pub credentials: Value,
     pub status: String,
     pub status_reason: Option<String>,
+    pub requests_per_second: Option<f64>,
     pub checked_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
 }
@@ -46,6 +49,7 @@ struct IntegrationRow {
     credentials_key: Option<String>,
     status: String,
     status_reason: Option<String>,
+    requests_per_second: Option<f64>,
     checked_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
 }
@@ -73,7 +77,7 @@ impl Integration {
 
 const COLUMNS: &str =
     "id, tenant_id, service, workspace, base_url, credentials, sealed_credentials, \
-                       credentials_key, status, status_reason, checked_at, created_at";
+                       credentials_key, status, status_reason, requests_per_second, checked_at, created_at";
 
 impl Store {
     fn open_row(&self, row: IntegrationRow) -> Integration {
@@ -108,6 +112,7 @@ impl Store {
             credentials,
             status,
             status_reason,
+            requests_per_second: row.requests_per_second,
             checked_at: row.checked_at,
             created_at: row.created_at,
         }
@@ -127,8 +132,8 @@ impl Store {
         let row = sqlx::query_as(&format!(
             "INSERT INTO integrations
                  (id, tenant_id, service, workspace, base_url, sealed_credentials,
-                  credentials_key, status, status_reason)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
+                  credentials_key, status, status_reason, requests_per_second)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
         ))
         .bind(id)
         .bind(tenant_id.as_uuid())
@@ -139,6 +144,7 @@ impl Store {
         .bind(self.keyring.current_key_id())
         .bind(new.status.as_str())
         .bind(&new.status_reason)
+        .bind(new.requests_per_second)
         .fetch_one(&self.pool)
         .await?;
         Ok(self.open_row(row))

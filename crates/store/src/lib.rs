@@ -8,6 +8,7 @@ mod hr;
 mod integrations;
 mod log;
 mod outbox;
+mod pacing;
 mod replays;
 mod requests;
 mod rules;

@@ -333,6 +333,26 @@ impl Store {
         Ok(row)
     }
 
+    /// Gives a claimed request back without counting the attempt (nothing was called).
+    pub async fn release_claim(
+        &self,
+        tenant_id: TenantId,
+        id: RequestId,
+        attempt: i32,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE provisioning_requests
+             SET state = 'retrying', attempts = attempts - 1, updated_at = now()
+             WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'",
+        )
+        .bind(tenant_id.as_uuid())
+        .bind(id.as_uuid())
+        .bind(attempt)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Parks the request for a delayed retry, keeping the last cause for people to read.
     pub async fn park_for_retry(
         &self,

@@ -10,6 +10,7 @@ use provisioner_core::{
 };
 use provisioner_store::{Claim, ClaimOutcome, Integration, StoreError, TerminalUpdate};
 
+use crate::pacing::Paced;
 use crate::Worker;
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +86,9 @@ impl Worker {
                 .await;
         }
 
+        if let Paced::Parked = self.pace(&claim, &integration, trace).await? {
+            return Ok(());
+        }
         let outcome = self.call_service(&claim, &integration).await;
         match outcome {
             Ok(outcome) => {
@@ -175,6 +179,12 @@ impl Worker {
                     .await
             }
             ConnectorFailure::RateLimited { .. } | ConnectorFailure::Transient { .. } => {
+                if let ConnectorFailure::RateLimited { retry_after } = &failure {
+                    // The SaaS said slow down: hold every worker's calls back, not
+                    // only this request.
+                    let pause = retry_after.unwrap_or(std::time::Duration::from_secs(1));
+                    self.store.pause_calls(integration.id.into(), pause).await?;
+                }
                 let attempts = u32::try_from(claim.attempt()).unwrap_or(u32::MAX);
                 match self.retry_policy.decide(attempts, failure.retry_after()) {
                     RetryDecision::RetryAfter { delay_index, delay } => {

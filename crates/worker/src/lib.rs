@@ -6,6 +6,7 @@
 
 mod attempt;
 mod metrics;
+mod pacing;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -25,6 +25,9 @@ pub fn view(integration: &Integration) -> Value {
     if let Some(base_url) = &integration.base_url {
         body["base_url"] = json!(base_url);
     }
+    if let Some(rate) = integration.requests_per_second {
+        body["requests_per_second"] = json!(rate);
+    }
     if let Some(reason) = &integration.status_reason {
         body["status_reason"] = json!(reason);
     }
@@ -42,6 +45,7 @@ pub async fn create(
     let workspace = fields.required_string("workspace", 200);
     let base_url = fields.optional_string("base_url", 2000);
     let credentials = fields.required_object("credentials");
+    let requests_per_second = fields.optional_number("requests_per_second", 0.0..=10_000.0);
     let service = service_key.as_deref().and_then(|key| {
         let found = state.catalog.service(key);
         if found.is_none() {
@@ -86,6 +90,7 @@ pub async fn create(
         credentials: Value::Object(credentials),
         status: IntegrationStatus::Ok,
         status_reason: None,
+        requests_per_second,
     };
     let (status, reason) = check_at_service(
         &state,

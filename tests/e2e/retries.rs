@@ -70,3 +70,56 @@ async fn a_create_whose_answer_was_lost_is_found_on_retry_not_made_twice() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_request_out_of_attempts_is_dead_set_aside_and_can_be_replayed() {
+    let app = spawn_app().await;
+    app.sim.put_workspace("acme", "secret-acme");
+    let created: serde_json::Value = app
+        .post(
+            "/v1/integrations",
+            &json!({"service": "scim", "workspace": "acme", "base_url": app.sim_base_url("acme"),
+                    "credentials": {"token": "secret-acme"}, "max_attempts": 1}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["max_attempts"], 1);
+    let faults = Faults {
+        fail_next_creates: Some(FailCreates {
+            count: 1,
+            status: 503,
+            retry_after_secs: None,
+            detail: Some("maintenance".into()),
+        }),
+        ..Faults::default()
+    };
+    app.sim.set_faults("acme", faults).unwrap();
+
+    let id = app
+        .submit(&json!({"integration_id": created["id"], "account": scim_account("ada")}))
+        .await;
+    let request = app.wait_until_finished(&id).await;
+
+    assert_eq!(request["state"], "dead", "{request}");
+    assert_eq!(request["error"]["retryable"], true);
+    assert!(request["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("maintenance"));
+    let reason = crate::helpers::next_dead_letter_reason(&app).await;
+    assert!(reason.contains("retries exhausted"), "{reason}");
+    assert_eq!(app.wait_for_log_entry(&id).await["status"], "failure");
+
+    let replayed = app
+        .post(
+            &format!("/v1/provisioning-requests/{id}/replay"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(replayed.status(), reqwest::StatusCode::ACCEPTED);
+    assert_eq!(app.wait_until_finished(&id).await["state"], "succeeded");
+    assert_eq!(app.sim.stats("acme").unwrap().accounts, 1);
+    app.stop().await;
+}

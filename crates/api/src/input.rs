@@ -201,6 +201,28 @@ impl Fields {
         Some(strings)
     }
 
+    /// A whole number within `range`.
+    pub fn optional_integer(
+        &mut self,
+        name: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<i64> {
+        match self.take(name)? {
+            Value::Number(n) if n.as_i64().is_some_and(|n| range.contains(&n)) => n.as_i64(),
+            other => {
+                self.error(
+                    name,
+                    format!(
+                        "must be a whole number from {} to {}, not {other}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     /// A number within `range`.
     pub fn optional_number(
         &mut self,

@@ -15,6 +15,8 @@ pub struct NewIntegration {
     pub status_reason: Option<String>,
     /// Calls per second the SaaS allows this integration; `None` paces nothing.
     pub requests_per_second: Option<f64>,
+    /// Attempts before a request is dead; `None` keeps the default policy.
+    pub max_attempts: Option<i32>,
 }
 
 /// An integration with its credentials opened. When they cannot be opened (a key that
@@ -31,6 +33,7 @@ pub struct Integration {
     pub status: String,
     pub status_reason: Option<String>,
     pub requests_per_second: Option<f64>,
+    pub max_attempts: Option<i32>,
     pub checked_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
 }
@@ -50,6 +53,7 @@ struct IntegrationRow {
     status: String,
     status_reason: Option<String>,
     requests_per_second: Option<f64>,
+    max_attempts: Option<i32>,
     checked_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
 }
@@ -77,7 +81,7 @@ impl Integration {
 
 const COLUMNS: &str =
     "id, tenant_id, service, workspace, base_url, credentials, sealed_credentials, \
-                       credentials_key, status, status_reason, requests_per_second, checked_at, created_at";
+                       credentials_key, status, status_reason, requests_per_second, max_attempts, checked_at, created_at";
 
 impl Store {
     fn open_row(&self, row: IntegrationRow) -> Integration {
@@ -113,6 +117,7 @@ impl Store {
             status,
             status_reason,
             requests_per_second: row.requests_per_second,
+            max_attempts: row.max_attempts,
             checked_at: row.checked_at,
             created_at: row.created_at,
         }
@@ -132,8 +137,8 @@ impl Store {
         let row = sqlx::query_as(&format!(
             "INSERT INTO integrations
                  (id, tenant_id, service, workspace, base_url, sealed_credentials,
-                  credentials_key, status, status_reason, requests_per_second)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
+                  credentials_key, status, status_reason, requests_per_second, max_attempts)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
         ))
         .bind(id)
         .bind(tenant_id.as_uuid())
@@ -145,6 +150,7 @@ impl Store {
         .bind(new.status.as_str())
         .bind(&new.status_reason)
         .bind(new.requests_per_second)
+        .bind(new.max_attempts)
         .fetch_one(&self.pool)
         .await?;
         Ok(self.open_row(row))

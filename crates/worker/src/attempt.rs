@@ -186,7 +186,12 @@ impl Worker {
                     self.store.pause_calls(integration.id.into(), pause).await?;
                 }
                 let attempts = u32::try_from(claim.attempt()).unwrap_or(u32::MAX);
-                match self.retry_policy.decide(attempts, failure.retry_after()) {
+                // An integration may allow fewer or more attempts than the default.
+                let mut policy = self.retry_policy.clone();
+                if let Some(max) = integration.max_attempts.and_then(|m| u32::try_from(m).ok()) {
+                    policy.max_attempts = max;
+                }
+                match policy.decide(attempts, failure.retry_after()) {
                     RetryDecision::RetryAfter { delay_index, delay } => {
                         let parked = self
                             .store

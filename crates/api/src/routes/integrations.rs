@@ -25,6 +25,9 @@ pub fn view(integration: &Integration) -> Value {
     if let Some(base_url) = &integration.base_url {
         body["base_url"] = json!(base_url);
     }
+    if let Some(max_attempts) = integration.max_attempts {
+        body["max_attempts"] = json!(max_attempts);
+    }
     if let Some(rate) = integration.requests_per_second {
         body["requests_per_second"] = json!(rate);
     }
@@ -46,6 +49,9 @@ pub async fn create(
     let base_url = fields.optional_string("base_url", 2000);
     let credentials = fields.required_object("credentials");
     let requests_per_second = fields.optional_number("requests_per_second", 0.0..=10_000.0);
+    let max_attempts = fields
+        .optional_integer("max_attempts", 1..=20)
+        .and_then(|n| i32::try_from(n).ok());
     let service = service_key.as_deref().and_then(|key| {
         let found = state.catalog.service(key);
         if found.is_none() {
@@ -91,6 +97,7 @@ pub async fn create(
         status: IntegrationStatus::Ok,
         status_reason: None,
         requests_per_second,
+        max_attempts,
     };
     let (status, reason) = check_at_service(
         &state,

@@ -12,6 +12,8 @@ pub struct Machine {
     pub cpu_model: String,
     pub rabbitmq: String,
     pub postgresql: String,
+    /// `/proc/loadavg` when the bench started: other work on the machine shows here.
+    pub load_at_start: String,
 }
 
 impl Machine {
@@ -37,6 +39,14 @@ impl Machine {
                 .unwrap_or_else(|| "unknown".into()),
             rabbitmq: rabbitmq_version(),
             postgresql: postgresql.map_or_else(|| "unknown".into(), |(version,)| version),
+            load_at_start: std::fs::read_to_string("/proc/loadavg")
+                .map(|load| {
+                    load.split_whitespace()
+                        .take(3)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default(),
         }
     }
 }

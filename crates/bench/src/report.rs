@@ -94,13 +94,14 @@ impl Report {
     fn machine_line(&self) -> String {
         let m = &self.machine;
         format!(
-            "{} CPUs ({}), {} MiB RAM, RabbitMQ {}, PostgreSQL {}; started {}, took {:.0} s",
+            "{} CPUs ({}), {} MiB RAM, RabbitMQ {}, PostgreSQL {}; started {} at load average {}, took {:.0} s",
             m.nproc,
             m.cpu_model,
             m.memory_mib,
             m.rabbitmq,
             m.postgresql,
             self.started_at,
+            m.load_at_start,
             self.seconds
         )
     }

@@ -5,6 +5,7 @@
 //! Environment: `BENCH_DATABASE_URL` (a server URL for the `provisioner` role),
 //! `AMQP_URL`, `PROVISIONER_BIN` (default `target/release/provisioner`), `BENCH_SCALE`.
 
+mod diagnose;
 mod env;
 mod hop;
 mod load;
@@ -108,6 +109,12 @@ async fn run(env: &Env, binary: &Path, plan: Plan) -> anyhow::Result<Report> {
         Verdict::of(ratio >= 0.5),
     );
     report.info("    CPU during (2) (100% = one core)", one.cpu, None);
+    let commits = one.commits_per_job;
+    report.info(
+        "    PostgreSQL commits per job in (2)",
+        format!("{commits:.1}"),
+        Some(commits),
+    );
     // The log is what the figures count; the simulator confirms the accounts exist.
     let accounts = system.sim_accounts("fast-1").await?;
     report.info(
@@ -137,6 +144,12 @@ async fn run(env: &Env, binary: &Path, plan: Plan) -> anyhow::Result<Report> {
         Some(two.jobs / one.jobs),
     );
     report.info("    CPU during (5) (100% = one core)", two.cpu, None);
+    let commits = two.commits_per_job;
+    report.info(
+        "    PostgreSQL commits per job in (5)",
+        format!("{commits:.1}"),
+        Some(commits),
+    );
     phases::rss(&system, &mut report);
     phases::rate_limit(&mut report);
 

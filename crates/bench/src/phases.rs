@@ -6,12 +6,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
+use crate::diagnose::Snapshot;
 use crate::env::Env;
 use crate::hop;
 use crate::load::{self, Logged};
-use crate::process::cpu_seconds_of;
 use crate::report::{Report, Verdict};
-use crate::system::System;
+use crate::system::{Reading, System};
 
 /// Sizes of the run; `BENCH_SCALE` (0.1 for a smoke run) multiplies the counts.
 pub struct Plan {
@@ -64,6 +64,7 @@ pub struct Throughput {
     pub figure: String,
     /// CPU each process spent, as a share of one core.
     pub cpu: String,
+    pub commits_per_job: f64,
 }
 
 /// Jobs per second from the first POST to the last log entry, with the CPU each
@@ -74,7 +75,7 @@ pub async fn closed_loop(
     plan: &Plan,
     integration: &str,
 ) -> anyhow::Result<Throughput> {
-    let cpu_before = cpu_snapshot(system);
+    let before = Snapshot::take(system, pool).await;
     let started = Utc::now();
     load::closed_loop(
         &system.api_client(),
@@ -85,20 +86,18 @@ pub async fn closed_loop(
     .await?;
     let logged = load::wait_for_log(pool, integration, plan.requests, plan.phase_timeout).await?;
     let seconds = elapsed(started, logged.last_recorded_at);
-    let cpu_after = cpu_snapshot(system);
+    // CPU is read at the last log entry, before the wait that settles the commit count.
+    let cpu = Snapshot::take(system, pool)
+        .await
+        .cpu_since(&before, seconds);
+    let after = Snapshot::after(system, pool).await;
     system.check_alive()?;
-    let shares: Vec<String> = cpu_before
-        .iter()
-        .zip(&cpu_after)
-        .map(|((name, before), (_, after))| {
-            format!("{name} {:.0}%", 100.0 * (after - before) / seconds)
-        })
-        .collect();
     let jobs = rate(&logged, plan.requests, seconds);
     Ok(Throughput {
         jobs,
         figure: figure(jobs, &logged, plan.requests),
-        cpu: shares.join(", "),
+        cpu,
+        commits_per_job: after.commits_per_job(&before, logged.entries),
     })
 }
 
@@ -120,8 +119,10 @@ pub async fn slow_service(
     )
     .await?;
     system.start_component("worker-2", "worker").await?;
+    let before = Snapshot::take(system, pool).await;
     let logged =
         load::wait_for_log(pool, &integration, plan.slow_requests, plan.phase_timeout).await?;
+    let cpu = Snapshot::take(system, pool).await;
     system.check_alive()?;
     let seconds = match logged.first_recorded_at {
         Some(first) => elapsed(first, logged.last_recorded_at),
@@ -137,6 +138,11 @@ pub async fn slow_service(
         Some(jobs),
         ">= 2,000 jobs/s",
         Verdict::of(jobs >= 2000.0),
+    );
+    report.info(
+        "    CPU during (3) (100% = one core)",
+        cpu.cpu_since(&before, seconds),
+        None,
     );
     Ok(())
 }
@@ -194,15 +200,13 @@ pub async fn half_load(
 
 pub fn rss(system: &System, report: &mut Report) {
     let mut readings = system.retired.clone();
-    readings.extend(
-        system
-            .processes
-            .iter()
-            .map(|p| (p.name.clone(), p.peak_rss_kib())),
-    );
-    for (name, kib) in readings {
-        let mib = kib.map(|k| k as f64 / 1024.0);
-        let shown = mib.map_or_else(|| "unknown".into(), |m| format!("{m:.1} MiB"));
+    readings.extend(system.processes.iter().map(Reading::of));
+    for Reading { name, rss_kib, fds } in readings {
+        let mib = rss_kib.map(|k| k as f64 / 1024.0);
+        let mut shown = mib.map_or_else(|| "unknown".into(), |m| format!("{m:.1} MiB"));
+        if let Some(fds) = fds {
+            shown.push_str(&format!(" ({fds} open fds at the end)"));
+        }
         // worker-2 is the one that held 1,000 deliveries in (3).
         let (target, verdict) = if name == "worker-2" {
             (
@@ -247,15 +251,4 @@ fn rate(logged: &Logged, expected: usize, seconds: f64) -> f64 {
 fn elapsed(from: DateTime<Utc>, to: Option<DateTime<Utc>>) -> f64 {
     to.and_then(|to| (to - from).num_microseconds())
         .map_or(f64::NAN, |us| us as f64 / 1e6)
-}
-
-fn cpu_snapshot(system: &System) -> Vec<(String, f64)> {
-    let mut snapshot: Vec<(String, f64)> = system
-        .processes
-        .iter()
-        .map(|p| (p.name.clone(), p.cpu_seconds().unwrap_or(0.0)))
-        .collect();
-    snapshot.push(("postgres".into(), cpu_seconds_of("postgres")));
-    snapshot.push(("rabbitmq".into(), cpu_seconds_of("beam.smp")));
-    snapshot
 }

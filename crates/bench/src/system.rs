@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
+use crate::diagnose::open_fds;
 use crate::env::Env;
 use crate::load::ApiClient;
 use crate::process::{free_port, wait_ready, Process};
@@ -28,8 +29,26 @@ pub struct System {
     pub sim: String,
     pub token: String,
     pub processes: Vec<Process>,
-    /// Peak RSS (KiB) of processes already stopped, read just before they were.
-    pub retired: Vec<(String, Option<u64>)>,
+    /// Processes already stopped, read just before they were.
+    pub retired: Vec<Reading>,
+}
+
+/// What the report shows of a process's memory.
+#[derive(Clone)]
+pub struct Reading {
+    pub name: String,
+    pub rss_kib: Option<u64>,
+    pub fds: Option<usize>,
+}
+
+impl Reading {
+    pub fn of(process: &Process) -> Self {
+        Self {
+            name: process.name.clone(),
+            rss_kib: process.peak_rss_kib(),
+            fds: open_fds(process.pid()),
+        }
+    }
 }
 
 impl System {
@@ -137,8 +156,7 @@ impl System {
     pub fn stop(&mut self, name: &str) {
         if let Some(index) = self.processes.iter().position(|p| p.name == name) {
             let process = self.processes.remove(index);
-            self.retired
-                .push((process.name.clone(), process.peak_rss_kib()));
+            self.retired.push(Reading::of(&process));
         }
     }
 

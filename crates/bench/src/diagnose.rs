@@ -1,7 +1,7 @@
 //! Where the time goes during a phase: the CPU each process spent (our children, the
 //! bench itself, PostgreSQL and RabbitMQ), and how many PostgreSQL commits a job costs.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
@@ -9,6 +9,7 @@ use crate::process::cpu_seconds_of;
 use crate::system::System;
 
 pub struct Snapshot {
+    at: Instant,
     cpu: Vec<(String, f64)>,
     commits: i64,
 }
@@ -24,6 +25,7 @@ impl Snapshot {
         cpu.push(("postgres".into(), cpu_seconds_of("postgres")));
         cpu.push(("rabbitmq".into(), cpu_seconds_of("beam.smp")));
         Self {
+            at: Instant::now(),
             cpu,
             commits: commits(pool).await.unwrap_or(0),
         }
@@ -36,9 +38,10 @@ impl Snapshot {
         Self::take(system, pool).await
     }
 
-    /// CPU per process as a share of one core over `seconds` (a process started
-    /// during the phase counts from zero).
-    pub fn cpu_since(&self, before: &Snapshot, seconds: f64) -> String {
+    /// CPU per process as a share of one core over the wall time between the two
+    /// snapshots (a process started in between counts from zero).
+    pub fn cpu_since(&self, before: &Snapshot) -> String {
+        let seconds = (self.at - before.at).as_secs_f64();
         let shares: Vec<String> = self
             .cpu
             .iter()

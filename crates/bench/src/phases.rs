@@ -87,9 +87,7 @@ pub async fn closed_loop(
     let logged = load::wait_for_log(pool, integration, plan.requests, plan.phase_timeout).await?;
     let seconds = elapsed(started, logged.last_recorded_at);
     // CPU is read at the last log entry, before the wait that settles the commit count.
-    let cpu = Snapshot::take(system, pool)
-        .await
-        .cpu_since(&before, seconds);
+    let cpu = Snapshot::take(system, pool).await.cpu_since(&before);
     let after = Snapshot::after(system, pool).await;
     system.check_alive()?;
     let jobs = rate(&logged, plan.requests, seconds);
@@ -141,7 +139,7 @@ pub async fn slow_service(
     );
     report.info(
         "    CPU during (3) (100% = one core)",
-        cpu.cpu_since(&before, seconds),
+        cpu.cpu_since(&before),
         None,
     );
     Ok(())

@@ -172,3 +172,25 @@ pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
     let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
     Some(sorted[rank - 1])
 }
+
+/// p99 of each stage a job passes, in ms: accepted → claimed by a worker (publish,
+/// broker, queueing), claimed → result event (the SaaS call and the worker's writes),
+/// result event → log entry (result publish and the projector). The p99s do not add
+/// up; they show which stage holds the tail.
+pub async fn stage_p99_ms(pool: &PgPool, integration_id: &str) -> anyhow::Result<[f64; 3]> {
+    let integration: Uuid = integration_id.parse()?;
+    let (queued, worked, projected): (Option<f64>, Option<f64>, Option<f64>) = sqlx::query_as(
+        "SELECT percentile_cont(0.99) WITHIN GROUP
+                  (ORDER BY extract(epoch FROM r.claimed_at - r.created_at)::float8 * 1000),
+                percentile_cont(0.99) WITHIN GROUP
+                  (ORDER BY extract(epoch FROM l.at - r.claimed_at)::float8 * 1000),
+                percentile_cont(0.99) WITHIN GROUP
+                  (ORDER BY extract(epoch FROM l.recorded_at - l.at)::float8 * 1000)
+           FROM integration_log l JOIN provisioning_requests r ON r.id = l.request_id
+          WHERE l.integration_id = $1",
+    )
+    .bind(integration)
+    .fetch_one(pool)
+    .await?;
+    Ok([queued, worked, projected].map(|p| p.unwrap_or(f64::NAN)))
+}

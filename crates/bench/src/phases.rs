@@ -193,6 +193,12 @@ pub async fn half_load(
             verdict,
         );
     }
+    let [queued, worked, projected] = load::stage_p99_ms(pool, &integration).await?;
+    report.info(
+        "    p99 by stage: accepted->claimed, claimed->result, result->log",
+        format!("{queued:.0} ms, {worked:.0} ms, {projected:.0} ms"),
+        None,
+    );
     Ok(())
 }
 

@@ -10,13 +10,14 @@ export DATABASE_URL ?= postgres://provisioner:provisioner@127.0.0.1:5432/provisi
 export AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/%2f
 export TEST_DATABASE_URL ?= postgres://provisioner:provisioner@127.0.0.1:5432/postgres
 
-.PHONY: help services build run stop test lint clean-test-databases
+.PHONY: help services build run stop test lint bench clean-test-databases
 
 help:
 	@echo "make run    start PostgreSQL and RabbitMQ if needed, the whole system and the SaaS simulator, with a demo tenant"
 	@echo "make stop   stop what make run started"
 	@echo "make test   start the services if needed and run every test"
 	@echo "make lint   rustfmt and clippy, as CI runs them"
+	@echo "make bench  the release binaries under load next to the broker's own limit (~5 min)"
 
 services:
 	@deploy/local/ensure-services.sh
@@ -62,3 +63,9 @@ test: services clean-test-databases
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
+
+# Release binaries, as they would run in production; the bench starts and stops its own
+# processes, database and queues, and writes bench/results/latest.{json,md}.
+bench: services
+	cargo build --locked --release -p provisioner -p provisioner-bench
+	target/release/provisioner-bench

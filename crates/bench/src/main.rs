@@ -1,0 +1,161 @@
+//! `make bench`: drives the real `provisioner` binaries, each its own process, against a
+//! fresh database and a unique broker prefix, next to the broker's own two-hop limit
+//! measured in the same run. Prints one table and writes it to `bench/results/`.
+//!
+//! Environment: `BENCH_DATABASE_URL` (a server URL for the `provisioner` role),
+//! `AMQP_URL`, `PROVISIONER_BIN` (default `target/release/provisioner`), `BENCH_SCALE`.
+
+mod diagnose;
+mod env;
+mod hop;
+mod load;
+mod machine;
+mod phases;
+mod process;
+mod report;
+mod system;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use sqlx::postgres::PgPoolOptions;
+
+use crate::env::Env;
+use crate::machine::Machine;
+use crate::phases::Plan;
+use crate::report::{Report, Verdict};
+use crate::system::System;
+
+const RESULTS_DIR: &str = "bench/results";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let server = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://provisioner:provisioner@127.0.0.1:5432/postgres".into());
+    let amqp = std::env::var("AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+    let binary = PathBuf::from(
+        std::env::var("PROVISIONER_BIN").unwrap_or_else(|_| "target/release/provisioner".into()),
+    );
+    let scale = std::env::var("BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    anyhow::ensure!(
+        binary.exists(),
+        "{binary:?} is missing; build it with cargo build --release -p provisioner"
+    );
+    for url in [&server, &amqp] {
+        anyhow::ensure!(
+            url.contains("@127.0.0.1:") || url.contains("@localhost:"),
+            "the bench runs only against this machine, not {url}"
+        );
+    }
+
+    let env = Env::create(server, amqp).await?;
+    // Whatever happens, Ctrl-C included, the processes stop (dropped with `run`'s
+    // future) before the queues and the database are removed.
+    let outcome = tokio::select! {
+        outcome = run(&env, &binary, Plan::scaled(scale)) => outcome,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
+    env.teardown().await;
+    let report = outcome?;
+    println!("{}", report.text());
+    report.write(Path::new(RESULTS_DIR))?;
+    println!("written to {RESULTS_DIR}/latest.json and latest.md");
+    Ok(())
+}
+
+async fn run(env: &Env, binary: &Path, plan: Plan) -> anyhow::Result<Report> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let log_dir = std::env::temp_dir().join(format!("provisioner-{}", env.database_name));
+    std::fs::create_dir_all(&log_dir)?;
+    eprintln!("bench: process logs in {log_dir:?}");
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&env.database_url)
+        .await
+        .context("connecting to the bench database")?;
+    let mut report = Report {
+        started_at,
+        seconds: 0.0,
+        machine: Machine::describe(&pool).await,
+        rows: Vec::new(),
+    };
+
+    eprintln!("bench: (1) the broker's two-hop limit");
+    let limit = phases::broker_limit(env, &plan, &mut report).await?;
+
+    eprintln!("bench: starting sim, api+relay, projector, worker-1");
+    let mut system = System::start(binary, env, &log_dir).await?;
+
+    eprintln!("bench: (2) end to end, zero latency, 1 worker");
+    let fast = system.integration("fast-1", 0).await?;
+    let one = phases::closed_loop(&mut system, &pool, &plan, &fast).await?;
+    let label = format!(
+        "(2) e2e jobs/s, zero latency, 1 worker, {} requests, {} in flight",
+        plan.requests, plan.concurrency
+    );
+    report.info(&label, one.figure.clone(), Some(one.jobs));
+    let ratio = one.jobs / limit;
+    report.add(
+        "    ratio to the two-hop limit",
+        format!("{ratio:.2}"),
+        Some(ratio),
+        ">= 0.5",
+        Verdict::of(ratio >= 0.5),
+    );
+    report.info("    CPU during (2) (100% = one core)", one.cpu, None);
+    let commits = one.commits_per_job;
+    report.info(
+        "    PostgreSQL commits per job in (2)",
+        format!("{commits:.1}"),
+        Some(commits),
+    );
+    // The log is what the figures count; the simulator confirms the accounts exist.
+    let accounts = system.sim_accounts("fast-1").await?;
+    report.info(
+        "    accounts the simulator holds after (2)",
+        accounts.to_string(),
+        Some(accounts as f64),
+    );
+
+    eprintln!("bench: (3) 100 ms at the service, 1 worker");
+    phases::slow_service(&mut system, &pool, &plan, &mut report).await?;
+
+    eprintln!("bench: (4) latency at half of the peak rate");
+    phases::half_load(&mut system, &pool, &plan, one.jobs, &mut report).await?;
+
+    eprintln!("bench: (5) 2 worker processes");
+    system.start_component("worker-3", "worker").await?;
+    let fast_two = system.integration("fast-2", 0).await?;
+    let two = phases::closed_loop(&mut system, &pool, &plan, &fast_two).await?;
+    report.info(
+        "(5) e2e jobs/s, zero latency, 2 workers",
+        two.figure.clone(),
+        Some(two.jobs),
+    );
+    report.info(
+        "    2 workers / 1 worker",
+        format!("{:.2}", two.jobs / one.jobs),
+        Some(two.jobs / one.jobs),
+    );
+    report.info("    CPU during (5) (100% = one core)", two.cpu, None);
+    let commits = two.commits_per_job;
+    report.info(
+        "    PostgreSQL commits per job in (5)",
+        format!("{commits:.1}"),
+        Some(commits),
+    );
+    phases::rss(&system, &mut report);
+    phases::rate_limit(&mut report);
+
+    report.seconds = started.elapsed().as_secs_f64();
+    pool.close().await;
+    drop(system);
+    let _ = std::fs::remove_dir_all(&log_dir);
+    Ok(report)
+}

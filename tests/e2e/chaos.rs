@@ -79,4 +79,6 @@ async fn killed_workers_and_a_failing_service_lose_nothing_and_double_nothing() 
         (REQUESTS, REQUESTS),
         "one log entry each, none doubled"
     );
+    drop((first, second, _projector));
+    installation.stop().await;
 }

@@ -34,7 +34,11 @@ pub fn test_settings(database_url: String) -> Settings {
         db_max_connections: 5,
         amqp_url: amqp_url(),
         amqp_prefix: unique_amqp_prefix(),
-        amqp_queue_expiry_seconds: Some(600),
+        // A backstop for tests that end without deleting their queues. Short, so that
+        // leftovers do not pile up and expire all at once during a later run (many quorum
+        // queues deleted together stall the broker), yet longer than any retry delay a
+        // test waits for.
+        amqp_queue_expiry_seconds: Some(120),
         prefetch: 20,
         allow_private_networks: true,
         credential_keys: None,

@@ -53,7 +53,7 @@ async fn a_full_run_logged_at_debug_level_shows_no_secret() {
         .env("DATABASE_URL", &database_url)
         .env("AMQP_URL", amqp_url())
         .env("PROVISIONER_AMQP_PREFIX", unique_amqp_prefix())
-        .env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "600")
+        .env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "120")
         .env("PROVISIONER_LISTEN", format!("127.0.0.1:{port}"))
         .env("PROVISIONER_ALLOW_PRIVATE_NETWORKS", "true")
         .env("PROVISIONER_CREDENTIAL_KEYS", KEYS)

@@ -126,7 +126,7 @@ async fn operators_read_the_dead_letters_and_why_without_taking_them() {
             .args(["dead-letters", "list"])
             .env("AMQP_URL", &app.settings.amqp_url)
             .env("PROVISIONER_AMQP_PREFIX", &app.settings.amqp_prefix)
-            .env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "600")
+            .env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "120")
             .output()
             .unwrap()
     };

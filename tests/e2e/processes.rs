@@ -152,6 +152,27 @@ impl Installation {
         }
     }
 
+    /// Stops the api and relay, then deletes the installation's queues and exchanges;
+    /// the test's other processes must be dropped first.
+    pub async fn stop(self) {
+        let prefix = self.prefix.clone();
+        drop(self);
+        let settings = crate::helpers::test_settings(String::new());
+        let topology = provisioner_broker::Topology::new(
+            prefix,
+            provisioner_core::retry::RetryPolicy::default().delays,
+        );
+        let connection = provisioner_broker::connect(&settings.amqp_url, "test-cleanup")
+            .await
+            .expect("broker reachable for cleanup");
+        let channel = connection.create_channel().await.unwrap();
+        topology
+            .delete(&channel)
+            .await
+            .expect("installation topology deleted");
+        let _ = connection.close(200, "done".into()).await;
+    }
+
     /// Starts one more process of the installation running `components`.
     pub fn run(&self, components: &str) -> Process {
         start(components, &self.database_url, &self.prefix, "127.0.0.1:0")
@@ -203,7 +224,7 @@ fn start(components: &str, database_url: &str, prefix: &str, listen: &str) -> Pr
         .env("DATABASE_URL", database_url)
         .env("AMQP_URL", amqp_url())
         .env("PROVISIONER_AMQP_PREFIX", prefix)
-        .env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "600")
+        .env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "120")
         .env("PROVISIONER_ALLOW_PRIVATE_NETWORKS", "true")
         .env("PROVISIONER_LISTEN", listen)
         .env("PROVISIONER_PREFETCH", "10")

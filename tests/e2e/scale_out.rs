@@ -55,4 +55,6 @@ async fn two_workers_and_two_projectors_share_the_work_and_double_nothing() {
         shares.iter().all(|share| *share > 0),
         "both workers took part: {shares:?}"
     );
+    drop((workers, _projectors));
+    installation.stop().await;
 }

@@ -37,4 +37,6 @@ async fn a_terminated_worker_finishes_what_it_holds_and_exits_cleanly() {
     );
     assert_eq!(worker.finished(), REQUESTS);
     assert_eq!(installation.sim.stats("acme").unwrap().accounts, REQUESTS);
+    drop((worker, _projector));
+    installation.stop().await;
 }

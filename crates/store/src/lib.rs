@@ -28,7 +28,7 @@ pub use hr::{HireOutcome, PlannedRequest};
 pub use integrations::{Integration, NewIntegration};
 pub use log::{LogEntry, LogFilter};
 pub use outbox::{OutboxBatch, PendingRequest};
-pub use replays::{ReplayOutcome, ReplayRecord, REPLAYABLE};
+pub use replays::{ReplayOutcome, REPLAYABLE};
 pub use requests::{
     Claim, ClaimOutcome, NewRequest, RequestFilter, RequestRow, StoredRequest, TerminalUpdate,
 };

@@ -2,9 +2,7 @@
 //! `queued` and through the normal path, where the lookup before create keeps it from
 //! making a second account.
 
-use chrono::{DateTime, Utc};
 use provisioner_core::{RequestId, TenantId};
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::requests::RequestRow;
@@ -23,18 +21,6 @@ pub enum ReplayOutcome {
         state: String,
     },
     NotFound,
-}
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct ReplayRecord {
-    pub id: Uuid,
-    pub replayed_by: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    pub previous_state: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub previous_error: Option<String>,
-    pub at: DateTime<Utc>,
 }
 
 impl Store {
@@ -114,22 +100,6 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(ReplayOutcome::Replayed(Box::new(row)))
-    }
-
-    pub async fn replays_of(
-        &self,
-        tenant_id: TenantId,
-        id: RequestId,
-    ) -> Result<Vec<ReplayRecord>, StoreError> {
-        let rows = sqlx::query_as(
-            "SELECT id, replayed_by, reason, previous_state, previous_error, at
-             FROM request_replays WHERE tenant_id = $1 AND request_id = $2 ORDER BY at",
-        )
-        .bind(tenant_id.as_uuid())
-        .bind(id.as_uuid())
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows)
     }
 }
 

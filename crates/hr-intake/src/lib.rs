@@ -7,16 +7,13 @@ mod plan;
 pub mod signature;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use provisioner_broker::{
-    ack, requeue, run_consumer, set_aside, ConsumerSpec, Delivery, Publisher,
-};
+use provisioner_broker::{ack, run_consumer, set_aside, ConsumerSpec, Delivery, Publisher};
 use provisioner_connectors::Catalog;
 use provisioner_core::event::{HrEvent, RequestMessage};
 use provisioner_core::rules::HiredEmployee;
 use provisioner_core::TenantId;
-use provisioner_store::{HireOutcome, PlannedRequest, Store, StoreError};
+use provisioner_store::{through_outages, HireOutcome, PlannedRequest, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -127,16 +124,11 @@ impl Intake {
             let reason = "the event has no tenantid attribute naming a tenant (a UUID)";
             return set_aside(&self.publisher, &delivery, reason).await;
         };
-        match self.hire(tenant_id, &event).await {
+        match through_outages("hire", || self.hire(tenant_id, &event)).await {
             Ok(_) => ack(&delivery).await,
             Err(StoreError::MissingReference(_)) => {
                 let reason = format!("tenant {tenant_id} does not exist");
                 set_aside(&self.publisher, &delivery, &reason).await;
-            }
-            Err(error) if error.is_transient() => {
-                tracing::warn!(error = %error, "hire not recorded; will retry");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                requeue(&delivery).await;
             }
             Err(error) => {
                 let reason = format!("the hire could not be recorded: {error}");

@@ -3,13 +3,10 @@
 //! only after the entry is committed.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use provisioner_broker::{
-    ack, requeue, run_consumer, set_aside, ConsumerSpec, Delivery, Publisher,
-};
+use provisioner_broker::{ack, run_consumer, set_aside, ConsumerSpec, Delivery, Publisher};
 use provisioner_core::event::{AccountResult, CloudEvent};
-use provisioner_store::Store;
+use provisioner_store::{through_outages, Store};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Clone)]
@@ -44,7 +41,8 @@ impl Projector {
                 return;
             }
         };
-        match self.store.record_log_entry(&event).await {
+        let recorded = through_outages("log entry", || self.store.record_log_entry(&event)).await;
+        match recorded {
             Ok(written) => {
                 if written {
                     metrics::counter!("provisioner_log_entries_total").increment(1);
@@ -53,10 +51,8 @@ impl Projector {
                 ack(&delivery).await;
             }
             Err(error) => {
-                tracing::warn!(event_id = %event.id, error = %error, "could not record log entry; will retry");
-                // A short pause so an outage does not turn into a redelivery storm.
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                requeue(&delivery).await;
+                let reason = format!("the log entry could not be recorded: {error}");
+                set_aside(&self.publisher, &delivery, &reason).await;
             }
         }
     }

@@ -33,6 +33,26 @@ pub struct Faults {
     /// secondary one (`retry-after`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
+    /// Adds a random extra delay of up to this much to every answer, so calls overtake
+    /// one another as they do over a real network.
+    #[serde(default)]
+    pub latency_jitter_ms: u64,
+    /// The share of creates, in percent, refused at random with 503 and nothing created
+    /// (after any counted `fail_next_creates`).
+    #[serde(default)]
+    pub create_error_percent: u8,
+    /// The share of creates, in percent, refused at random with 429 and `Retry-After: 1`.
+    #[serde(default)]
+    pub create_rate_limit_percent: u8,
+    /// The share of creates, in percent, that create the account and then answer 500,
+    /// as if the answer was lost (after any counted `lose_next_create_responses`).
+    #[serde(default)]
+    pub lose_create_response_percent: u8,
+    /// The workspace does not enforce unique user names, as some services don't: a
+    /// repeated create makes a second account, which `duplicate_accounts` counts. Only a
+    /// client that never repeats a create that took effect keeps it at zero.
+    #[serde(default)]
+    pub allow_duplicates: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +82,10 @@ pub struct WorkspaceStats {
     /// for SCIM and Slack, the invitee's email for GitHub, the email for Zoom,
     /// `userPrincipalName` for Microsoft Graph, `primaryEmail` for Google.
     pub create_calls_by_user_name: BTreeMap<String, u64>,
+    /// Unique keys that more than one account was created under (only possible when
+    /// the workspace allows duplicates).
+    #[serde(default)]
+    pub duplicate_accounts: u64,
 }
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -70,6 +94,8 @@ pub enum SimError {
     UnknownWorkspace(String),
     #[error("a failing create must answer a 4xx or 5xx status, not {0}")]
     InvalidFaultStatus(u16),
+    #[error("create_error_percent and create_rate_limit_percent add up to {0}, more than 100")]
+    InvalidFaultShare(u16),
 }
 
 impl Faults {
@@ -78,7 +104,14 @@ impl Faults {
             Some(fail) if !(400..=599).contains(&fail.status) => {
                 Err(SimError::InvalidFaultStatus(fail.status))
             }
-            _ => Ok(()),
+            _ => {
+                let share = u16::from(self.create_error_percent)
+                    + u16::from(self.create_rate_limit_percent);
+                if share > 100 {
+                    return Err(SimError::InvalidFaultShare(share));
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -166,6 +199,7 @@ pub(crate) struct Workspace {
     pub(crate) calls: u64,
     pub(crate) create_calls: u64,
     create_calls_by_user_name: BTreeMap<String, u64>,
+    accounts_by_key: HashMap<String, u64>,
     pub(crate) faults: Faults,
     pub(crate) tokens_issued: u64,
 }
@@ -180,6 +214,7 @@ impl Workspace {
             calls: 0,
             create_calls: 0,
             create_calls_by_user_name: BTreeMap::new(),
+            accounts_by_key: HashMap::new(),
             faults: Faults::default(),
             tokens_issued: 0,
         }
@@ -192,11 +227,16 @@ impl Workspace {
             calls: self.calls,
             create_calls: self.create_calls,
             create_calls_by_user_name: self.create_calls_by_user_name.clone(),
+            duplicate_accounts: self.accounts_by_key.values().filter(|&&n| n > 1).count() as u64,
         }
     }
 
     pub(crate) fn latency(&self) -> Duration {
-        Duration::from_millis(self.faults.latency_ms)
+        let jitter = match self.faults.latency_jitter_ms {
+            0 => 0,
+            max => rand::random::<u64>() % (max + 1),
+        };
+        Duration::from_millis(self.faults.latency_ms + jitter)
     }
 
     pub(crate) fn count_create_for(&mut self, key: &str) {
@@ -220,8 +260,9 @@ impl Workspace {
             .and_then(|&index| self.users.get(index))
     }
 
+    /// Whether a create under `key` must be refused as a conflict.
     pub(crate) fn holds_key(&self, key: &str) -> bool {
-        self.by_key.contains_key(&key.to_lowercase())
+        !self.faults.allow_duplicates && self.by_key.contains_key(&key.to_lowercase())
     }
 
     /// Stores a resource under its `id` and unique key; the caller checked uniqueness.
@@ -230,10 +271,35 @@ impl Workspace {
         self.users.push(resource);
         self.by_id.insert(id, index);
         self.by_key.insert(key.to_lowercase(), index);
+        *self.accounts_by_key.entry(key.to_lowercase()).or_default() += 1;
     }
 
     /// Takes one injected create failure, if any is left.
     pub(crate) fn take_create_failure(&mut self) -> Option<FailCreates> {
+        self.take_counted_failure()
+            .or_else(|| self.random_failure(rand::random::<u8>() % 100))
+    }
+
+    /// `roll` is uniform in 0..100.
+    fn random_failure(&self, roll: u8) -> Option<FailCreates> {
+        let errors = self.faults.create_error_percent;
+        let limits = self.faults.create_rate_limit_percent;
+        let (status, retry_after_secs) = if roll < errors {
+            (503, None)
+        } else if roll < errors.saturating_add(limits) {
+            (429, Some(1))
+        } else {
+            return None;
+        };
+        Some(FailCreates {
+            count: 1,
+            status,
+            retry_after_secs,
+            detail: None,
+        })
+    }
+
+    fn take_counted_failure(&mut self) -> Option<FailCreates> {
         let fail = self.faults.fail_next_creates.as_mut()?;
         if fail.count == 0 {
             self.faults.fail_next_creates = None;
@@ -249,9 +315,63 @@ impl Workspace {
 
     pub(crate) fn take_lost_response(&mut self) -> bool {
         if self.faults.lose_next_create_responses == 0 {
-            return false;
+            return rand::random::<u8>() % 100 < self.faults.lose_create_response_percent;
         }
         self.faults.lose_next_create_responses -= 1;
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace_with(faults: Faults) -> Workspace {
+        let mut workspace = Workspace::new(WorkspaceSetup::Scim { token: "t".into() });
+        workspace.faults = faults;
+        workspace
+    }
+
+    #[test]
+    fn random_failures_split_the_rolls_by_share() {
+        let workspace = workspace_with(Faults {
+            create_error_percent: 30,
+            create_rate_limit_percent: 10,
+            ..Faults::default()
+        });
+        let statuses: Vec<Option<u16>> = (0..100)
+            .map(|roll| workspace.random_failure(roll).map(|fail| fail.status))
+            .collect();
+        assert_eq!(statuses.iter().filter(|s| **s == Some(503)).count(), 30);
+        assert_eq!(statuses.iter().filter(|s| **s == Some(429)).count(), 10);
+        assert_eq!(statuses.iter().filter(|s| s.is_none()).count(), 60);
+        let limited = workspace.random_failure(35).unwrap();
+        assert_eq!(limited.retry_after_secs, Some(1));
+    }
+
+    #[test]
+    fn shares_over_a_hundred_percent_are_refused() {
+        let faults = Faults {
+            create_error_percent: 80,
+            create_rate_limit_percent: 30,
+            ..Faults::default()
+        };
+        assert_eq!(faults.check(), Err(SimError::InvalidFaultShare(110)));
+    }
+
+    #[test]
+    fn duplicates_are_counted_only_where_allowed() {
+        let mut strict = workspace_with(Faults::default());
+        strict.insert("1".into(), "Ada", Value::Null);
+        assert!(strict.holds_key("ada"));
+
+        let mut lax = workspace_with(Faults {
+            allow_duplicates: true,
+            ..Faults::default()
+        });
+        lax.insert("1".into(), "Ada", Value::Null);
+        assert!(!lax.holds_key("ada"));
+        lax.insert("2".into(), "ada", Value::Null);
+        assert_eq!(lax.stats("w").duplicate_accounts, 1);
     }
 }

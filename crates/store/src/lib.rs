@@ -7,6 +7,7 @@ mod error;
 mod hr;
 mod integrations;
 mod log;
+mod outage;
 mod outbox;
 mod pacing;
 mod replays;
@@ -27,6 +28,7 @@ pub use error::StoreError;
 pub use hr::{HireOutcome, PlannedRequest};
 pub use integrations::{Integration, NewIntegration};
 pub use log::{LogEntry, LogFilter};
+pub use outage::through_outages;
 pub use outbox::{OutboxBatch, PendingRequest};
 pub use replays::{ReplayOutcome, REPLAYABLE};
 pub use requests::{

@@ -25,7 +25,7 @@ pub use attempts::AttemptRecord;
 pub use employees::{Employee, NewEmployee};
 pub use error::StoreError;
 pub use hr::{HireOutcome, PlannedRequest};
-pub use integrations::{Integration, NewIntegration};
+pub use integrations::{Integration, IntegrationTuning, NewIntegration};
 pub use log::{LogEntry, LogFilter};
 pub use outbox::{OutboxBatch, PendingRequest};
 pub use replays::{ReplayOutcome, REPLAYABLE};

@@ -288,3 +288,63 @@ async fn no_attempt_starts_past_the_requests_deadline() {
     assert!(reason.contains("deadline passed"), "{reason}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_integrations_retry_overrides_can_be_changed_and_cleared() {
+    let app = spawn_app().await;
+    let integration = integration_with(&app, "acme", json!({"max_attempts": 2})).await;
+    let path = format!("/v1/integrations/{}", integration["id"].as_str().unwrap());
+    let patch = |body: Value| {
+        let request = app
+            .client
+            .patch(app.url(&path))
+            .bearer_auth(&app.token)
+            .json(&body);
+        async move { request.send().await.unwrap() }
+    };
+
+    let changed = patch(json!({"retry_max_delay_seconds": 30, "retry_jitter": "full"})).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let changed: Value = changed.json().await.unwrap();
+    assert_eq!(changed["max_attempts"], 2, "what is not named is kept");
+    assert_eq!(changed["retry_policy"]["max_delay_seconds"], 30.0);
+    assert_eq!(changed["retry_policy"]["jitter"], "full");
+
+    let cleared: Value = patch(json!({"max_attempts": null}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(cleared.get("max_attempts").is_none(), "{cleared}");
+    assert_eq!(
+        cleared["retry_policy"]["max_attempts"], 8,
+        "the service's again"
+    );
+
+    let refused = patch(
+        json!({"retry_jitter": "some", "retry_max_delay_seconds": 7200,
+                               "credentials": {"token": "x"}}),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = refused.json().await.unwrap();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["retry_max_delay_seconds", "retry_jitter", "credentials"]
+    );
+    let services: Value = app.get("/v1/services").await.json().await.unwrap();
+    let github = services["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "github")
+        .unwrap();
+    assert_eq!(github["retry_policy"]["base_delay_seconds"], 60.0);
+    app.stop().await;
+}

@@ -22,7 +22,8 @@ pub struct NewIntegration {
     pub retry: RetryOverride,
 }
 
-/// How an integration is paced and retried.
+/// What may be changed of an existing integration: how it is paced and retried. Each
+/// value replaces the stored one (`None` clears an override).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct IntegrationTuning {
     pub requests_per_second: Option<f64>,
@@ -270,6 +271,33 @@ impl Store {
         .await?;
         row.map(|row| self.open_row(row))
             .ok_or(StoreError::NotFound)
+    }
+
+    /// Replaces how the integration is paced and retried.
+    pub async fn tune_integration(
+        &self,
+        tenant_id: TenantId,
+        id: IntegrationId,
+        tuning: &IntegrationTuning,
+    ) -> Result<Option<Integration>, StoreError> {
+        let retry = RetryColumns::from(&tuning.retry);
+        let row = sqlx::query_as(&format!(
+            "UPDATE integrations
+             SET requests_per_second = $3, max_attempts = $4, retry_base_delay_ms = $5,
+                 retry_max_delay_ms = $6, retry_jitter = $7, retry_deadline_seconds = $8
+             WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
+        ))
+        .bind(tenant_id.as_uuid())
+        .bind(id.as_uuid())
+        .bind(tuning.requests_per_second)
+        .bind(retry.max_attempts)
+        .bind(retry.base_delay_ms)
+        .bind(retry.max_delay_ms)
+        .bind(retry.jitter)
+        .bind(retry.deadline_seconds)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| self.open_row(row)))
     }
 
     /// Seals every credential not yet sealed with the current key: rows from before

@@ -137,6 +137,36 @@ pub async fn show(
     Ok(Json(view(&integration, &state.catalog)))
 }
 
+/// Changes how the integration is paced and retried; fields not named keep their
+/// value, `null` clears an override back to the service's default.
+pub async fn update(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, Problem> {
+    caller.require(Scope::IntegrationsAdmin)?;
+    let integration = find(&state, &caller, &id).await?;
+    let mut fields = Fields::new(body);
+    let changes = TuningChanges::read(&mut fields);
+    fields.finish()?;
+    let current = IntegrationTuning {
+        requests_per_second: integration.requests_per_second,
+        retry: integration.retry,
+    };
+    let updated = state
+        .store
+        .tune_integration(
+            caller.tenant_id,
+            integration.id.into(),
+            &changes.applied_to(current),
+        )
+        .await?
+        .ok_or_else(|| Problem::not_found("integration"))?;
+    tracing::info!(integration_id = %updated.id, "integration tuned");
+    Ok(Json(view(&updated, &state.catalog)))
+}
+
 /// Re-checks the integration at the SaaS (what a person does after re-integrating).
 pub async fn check(
     caller: Caller,

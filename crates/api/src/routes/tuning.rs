@@ -1,5 +1,5 @@
 //! The fields of an integration that say how its calls are paced and its requests
-//! retried: read on create, and shown with the policy in effect.
+//! retried: read on create and on update, and shown with the policy in effect.
 
 use std::time::Duration;
 

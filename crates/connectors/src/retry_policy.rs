@@ -67,7 +67,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_policy_can_be_held_by_the_broker() {
+    fn every_policy_can_be_held_by_the_broker_and_lets_quarantine_happen() {
         for key in [
             "scim",
             "slack",
@@ -83,6 +83,10 @@ mod tests {
                 "{key}"
             );
             assert!(policy.base_delay <= policy.max_delay, "{key}");
+            assert!(
+                policy.max_attempts >= provisioner_core::quarantine::AUTH_FAILURES_BEFORE_ERROR,
+                "{key}: one request must be able to reveal broken credentials"
+            );
         }
     }
 

@@ -45,6 +45,9 @@ pub struct Integration {
     pub status_reason: Option<String>,
     pub requests_per_second: Option<f64>,
     pub retry: RetryOverride,
+    /// Authentication failures in a row, across every worker.
+    pub auth_failures: i32,
+    pub status_changed_at: DateTime<Utc>,
     pub checked_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
 }
@@ -69,6 +72,8 @@ pub(crate) struct IntegrationRow {
     retry_max_delay_ms: Option<i32>,
     retry_jitter: Option<String>,
     retry_deadline_seconds: Option<i32>,
+    auth_failures: i32,
+    status_changed_at: DateTime<Utc>,
     checked_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
 }
@@ -144,7 +149,7 @@ pub(crate) const COLUMNS: &str =
     "id, tenant_id, service, workspace, base_url, credentials, sealed_credentials, \
      credentials_key, status, status_reason, requests_per_second, max_attempts, \
      retry_base_delay_ms, retry_max_delay_ms, retry_jitter, retry_deadline_seconds, \
-     checked_at, created_at";
+     auth_failures, status_changed_at, checked_at, created_at";
 
 impl Store {
     pub(crate) fn open_row(&self, row: IntegrationRow) -> Integration {
@@ -182,6 +187,8 @@ impl Store {
             status_reason,
             requests_per_second: row.requests_per_second,
             retry,
+            auth_failures: row.auth_failures,
+            status_changed_at: row.status_changed_at,
             checked_at: row.checked_at,
             created_at: row.created_at,
         }
@@ -252,6 +259,8 @@ impl Store {
         Ok(rows.into_iter().map(|row| self.open_row(row)).collect())
     }
 
+    /// Records the result of a check at the SaaS. A check that passes is a successful
+    /// call, so it also starts the count of authentication failures again.
     pub async fn set_integration_status(
         &self,
         tenant_id: TenantId,
@@ -260,7 +269,10 @@ impl Store {
         reason: Option<&str>,
     ) -> Result<Integration, StoreError> {
         let row = sqlx::query_as(&format!(
-            "UPDATE integrations SET status = $3, status_reason = $4, checked_at = now()
+            "UPDATE integrations
+             SET status = $3, status_reason = $4, checked_at = now(),
+                 status_changed_at = CASE WHEN status = $3 THEN status_changed_at ELSE now() END,
+                 auth_failures = CASE WHEN $3 = 'ok' THEN 0 ELSE auth_failures END
              WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
         ))
         .bind(tenant_id.as_uuid())

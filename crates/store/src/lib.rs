@@ -9,6 +9,7 @@ mod integrations;
 mod log;
 mod outbox;
 mod pacing;
+mod quarantine;
 mod replays;
 mod requests;
 mod rules;

@@ -91,6 +91,12 @@ impl Worker {
         let outcome = self.call_service(&claim, &integration).await;
         match outcome {
             Ok(outcome) => {
+                if integration.auth_failures > 0 {
+                    // The credentials work: earlier refusals were not "in a row".
+                    self.store
+                        .clear_auth_failures(message.tenant_id, integration.id.into())
+                        .await?;
+                }
                 let external_id = Some(outcome.external_id().to_owned());
                 if matches!(outcome, ProvisionOutcome::AlreadyExists { .. }) {
                     tracing::info!(request_id = %request.id, "adopted an existing account");

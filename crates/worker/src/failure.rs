@@ -1,12 +1,14 @@
 //! What a failed call leads to: a permanent refusal ends the request at once; a
-//! transient one or a rate limit is retried by the integration's policy, parked in the
-//! broker; an authentication failure puts the integration in error.
+//! transient one, a rate limit or an authentication failure below the quarantine
+//! threshold is retried by the integration's policy, parked in the broker; repeated
+//! authentication failures put the integration in error.
 
 use chrono::Utc;
 use provisioner_core::event::RequestMessage;
+use provisioner_core::quarantine::{after_auth_failure, AuthFailureVerdict};
 use provisioner_core::retry::{GiveUpReason, RetryDecision, RetryPolicy};
 use provisioner_core::trace::TraceParent;
-use provisioner_core::{ConnectorFailure, IntegrationStatus, RequestError, RequestState};
+use provisioner_core::{ConnectorFailure, RequestError, RequestState};
 use provisioner_store::{Claim, Integration};
 
 use crate::attempt::AttemptError;
@@ -30,22 +32,17 @@ impl Worker {
                     .await
             }
             ConnectorFailure::AuthFailed { cause } => {
-                // The credentials no longer work: stop calling this SaaS until someone
-                // re-integrates and a check passes.
-                self.store
-                    .set_integration_status(
-                        request.tenant_id.into(),
-                        integration.id.into(),
-                        IntegrationStatus::Error,
+                if self.quarantined(integration, cause).await? {
+                    let error = RequestError::integration_not_ok(
+                        &integration.service,
+                        &integration.workspace,
                         Some(cause),
-                    )
-                    .await?;
-                let error = RequestError::integration_not_ok(
-                    &integration.service,
-                    &integration.workspace,
-                    Some(cause),
-                );
-                self.finish(claim, RequestState::Rejected, None, Some(error))
+                    );
+                    return self
+                        .finish(claim, RequestState::Rejected, None, Some(error))
+                        .await;
+                }
+                self.retry_or_give_up(claim, &policy, &failure, error, trace)
                     .await
             }
             ConnectorFailure::RateLimited { retry_after } => {
@@ -70,6 +67,38 @@ impl Worker {
         self.catalog
             .retry_policy(&integration.service)
             .overridden_by(&integration.retry)
+    }
+
+    /// Counts the authentication failure; tells whether it was one too many in a row,
+    /// in which case the integration is now in error.
+    async fn quarantined(
+        &self,
+        integration: &Integration,
+        cause: &str,
+    ) -> Result<bool, AttemptError> {
+        let tenant_id = integration.tenant_id.into();
+        let in_a_row = self
+            .store
+            .record_auth_failure(tenant_id, integration.id.into())
+            .await?;
+        if after_auth_failure(in_a_row, self.auth_failure_threshold) == AuthFailureVerdict::Retry {
+            return Ok(false);
+        }
+        let reason = format!("{in_a_row} authentication failures in a row, the last: {cause}");
+        let quarantined = self
+            .store
+            .quarantine_integration(
+                tenant_id,
+                integration.id.into(),
+                self.auth_failure_threshold,
+                &reason,
+            )
+            .await?;
+        if quarantined {
+            tracing::warn!(integration_id = %integration.id, failures = in_a_row,
+                "integration set to error after repeated authentication failures");
+        }
+        Ok(quarantined)
     }
 
     async fn retry_or_give_up(

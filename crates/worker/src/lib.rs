@@ -17,6 +17,7 @@ use provisioner_broker::{
 };
 use provisioner_connectors::Catalog;
 use provisioner_core::event::RequestMessage;
+use provisioner_core::quarantine::AUTH_FAILURES_BEFORE_ERROR;
 use provisioner_core::trace::TraceParent;
 use provisioner_store::Store;
 use tokio_util::sync::CancellationToken;
@@ -30,6 +31,8 @@ pub struct Worker {
     pub(crate) publisher: Arc<Publisher>,
     /// The connectors, and each service's retry policy.
     pub(crate) catalog: Arc<Catalog>,
+    /// Authentication failures in a row that put an integration in error.
+    pub(crate) auth_failure_threshold: u32,
     /// A claim older than this is presumed abandoned by a worker that died.
     pub(crate) claim_lease: Duration,
 }
@@ -40,6 +43,7 @@ impl Worker {
             store,
             publisher,
             catalog,
+            auth_failure_threshold: AUTH_FAILURES_BEFORE_ERROR,
             claim_lease: Duration::from_secs(120),
         }
     }

@@ -21,6 +21,8 @@ pub fn view(integration: &Integration, catalog: &Catalog) -> Value {
         "service": integration.service,
         "workspace": integration.workspace,
         "status": integration.status,
+        "status_changed_at": integration.status_changed_at,
+        "auth_failures": integration.auth_failures,
         "checked_at": integration.checked_at,
         "created_at": integration.created_at,
     });

@@ -158,10 +158,7 @@ impl Installation {
         let prefix = self.prefix.clone();
         drop(self);
         let settings = crate::helpers::test_settings(String::new());
-        let topology = provisioner_broker::Topology::new(
-            prefix,
-            provisioner_core::retry::RetryPolicy::default().delays,
-        );
+        let topology = provisioner_broker::Topology::new(prefix);
         let connection = provisioner_broker::connect(&settings.amqp_url, "test-cleanup")
             .await
             .expect("broker reachable for cleanup");

@@ -6,6 +6,10 @@ use serde_json::{json, Value};
 
 use crate::helpers::{scim_account, spawn_app, TestApp};
 
+/// The attempts of a request whose credentials the service refuses: the last one puts
+/// the integration in error.
+const REFUSED_ATTEMPTS: u32 = provisioner_core::quarantine::AUTH_FAILURES_BEFORE_ERROR;
+
 /// An integration whose credentials the service no longer accepts, and a request for
 /// it that ended `rejected`.
 async fn rejected_request(app: &TestApp, user_name: &str) -> (String, String) {
@@ -50,7 +54,7 @@ async fn a_rejected_request_replayed_after_reintegration_succeeds_and_the_log_te
 
     assert_eq!(request["state"], "succeeded", "{request}");
     assert_eq!(request["replays"], 1);
-    assert_eq!(request["attempts"], 2);
+    assert_eq!(request["attempts"], REFUSED_ATTEMPTS + 1);
     assert_eq!(app.sim.stats("acme").unwrap().accounts, 1);
     let entries = crate::helpers::eventually_log(&app, &id, 3).await;
     let story: Vec<(&str, &str)> = entries
@@ -131,7 +135,7 @@ async fn two_replays_at_once_make_one_attempt_series() {
     let request = app.wait_until_finished(&id).await;
     assert_eq!(request["state"], "succeeded");
     assert_eq!(request["replays"], 1);
-    assert_eq!(request["attempts"], 2);
+    assert_eq!(request["attempts"], REFUSED_ATTEMPTS + 1);
     assert_eq!(app.sim.stats("acme").unwrap().accounts, 1);
     app.stop().await;
 }

@@ -87,6 +87,12 @@ impl Fields {
         self.object.remove(name).filter(|v| !v.is_null())
     }
 
+    /// Whether the body names the field at all, `null` included: on an update, absent
+    /// keeps a value and `null` clears it.
+    pub fn names(&self, name: &str) -> bool {
+        self.object.contains_key(name)
+    }
+
     pub fn has_error(&self, field: &str) -> bool {
         self.errors.iter().any(|e| e.field == field)
     }

@@ -4,7 +4,6 @@
 use anyhow::Context;
 use lapin::options::QueueDeleteOptions;
 use provisioner_broker::Topology;
-use provisioner_core::retry::RetryPolicy;
 use sqlx::{Connection, Executor, PgConnection};
 use uuid::Uuid;
 
@@ -45,8 +44,7 @@ impl Env {
 
     /// The system's topology under the bench prefix, as the processes declare it.
     pub fn topology(&self) -> Topology {
-        // The same delays as the processes, so `delete` finds every retry queue.
-        Topology::new(self.prefix.clone(), RetryPolicy::default().delays)
+        Topology::new(self.prefix.clone())
     }
 
     pub fn hop_queue(&self, index: usize) -> String {

@@ -15,4 +15,4 @@ pub use error::BrokerError;
 pub use lapin::message::Delivery;
 pub use lapin::{Channel, Connection, Consumer};
 pub use publisher::{delivery_trace, Publisher, TRACEPARENT_HEADER};
-pub use topology::{Topology, REASON_HEADER};
+pub use topology::{DelayQueue, Topology, DELAY_BUCKETS_SECS, REASON_HEADER};

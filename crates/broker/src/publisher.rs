@@ -154,26 +154,26 @@ impl Publisher {
         .await
     }
 
-    /// Parks a request in the delay queue `delay_index`; it comes back to the requests
-    /// queue when the delay has passed.
+    /// Parks a request for `delay` (at most the longest delay bucket): it comes back to
+    /// the requests queue once its own expiration has passed, never earlier.
     pub async fn publish_retry(
         &self,
         message: &RequestMessage,
-        delay_index: usize,
+        delay: Duration,
         trace: &TraceParent,
     ) -> Result<(), BrokerError> {
-        let queue =
-            self.topology
-                .retry_queue(delay_index)
-                .ok_or_else(|| BrokerError::Unroutable {
-                    routing_key: format!("retry delay #{delay_index}"),
-                })?;
+        let parked = self.topology.delay_queue(delay);
+        // Per-message TTL is a string of milliseconds:
+        // https://www.rabbitmq.com/docs/ttl#per-message-ttl-in-publishers
+        let expiration = parked.delay.as_millis().to_string();
         let properties = BasicProperties::default()
             .with_content_type("application/json".into())
             .with_message_id(message.request_id.to_string().into())
+            .with_expiration(expiration.into())
             .with_headers(trace_headers(&trace.child().to_string()));
         // The default exchange routes straight to the queue named by the routing key.
-        self.publish_json("", &queue, message, properties).await
+        self.publish_json("", &parked.queue, message, properties)
+            .await
     }
 
     pub async fn publish_result(

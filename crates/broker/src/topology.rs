@@ -4,7 +4,7 @@
 //! provisioning (topic) --request.#--> provisioning.requests (quorum) --worker
 //!      ^                                   | rejected / delivery limit
 //!      | TTL expiry                        v
-//! provisioning.retry.<delay> (quorum)   provisioning.dlx (topic) --> provisioning.dead (quorum)
+//! provisioning.retry.<bucket> (quorum)  provisioning.dlx (topic) --> provisioning.dead (quorum)
 //! provisioning.results (topic) --#--> provisioning.log (quorum) --projector
 //! hr.events (topic) --#--> provisioning.hr (quorum) --hr intake
 //! ```
@@ -20,21 +20,37 @@ use crate::BrokerError;
 /// Header that carries, on a dead-lettered message, why it was set aside.
 pub const REASON_HEADER: &str = "x-provisioner-reason";
 
-/// Names and delays of the topology. A prefix keeps parallel test runs (and several
-/// installations sharing one broker) apart.
+/// The TTLs of the delay queues, in seconds. A retry waits in the shortest one at least
+/// as long as its delay, with its own delay as the message's `expiration`; a queue
+/// expires messages only at its head, so the message comes back no earlier than its
+/// delay and no later than the bucket's TTL. The buckets grow by about 2–3× so that
+/// the overshoot stays bounded while only a few queues exist; the last one is the
+/// longest wait any retry policy may ask for.
+pub const DELAY_BUCKETS_SECS: [u64; 11] = [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+
+/// Names of the topology. A prefix keeps parallel test runs (and several installations
+/// sharing one broker) apart.
 #[derive(Debug, Clone)]
 pub struct Topology {
     prefix: String,
-    retry_delays: Vec<Duration>,
     /// Queues unused this long are deleted by the broker; only tests set it.
     queue_expiry: Option<Duration>,
 }
 
+/// Where a retry waits and for how long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelayQueue {
+    pub queue: String,
+    /// The bucket's TTL: the longest the message may wait behind others.
+    pub bucket: Duration,
+    /// The message's own `expiration`: the shortest it waits.
+    pub delay: Duration,
+}
+
 impl Topology {
-    pub fn new(prefix: impl Into<String>, retry_delays: Vec<Duration>) -> Self {
+    pub fn new(prefix: impl Into<String>) -> Self {
         Self {
             prefix: prefix.into(),
-            retry_delays,
             queue_expiry: None,
         }
     }
@@ -73,9 +89,28 @@ impl Topology {
     pub fn hr_queue(&self) -> String {
         self.name("provisioning.hr")
     }
-    pub fn retry_queue(&self, delay_index: usize) -> Option<String> {
-        let delay = self.retry_delays.get(delay_index)?;
-        Some(self.name(&format!("provisioning.retry.{}ms", delay.as_millis())))
+    fn bucket_queue(&self, bucket: Duration) -> String {
+        self.name(&format!("provisioning.retry.{}ms", bucket.as_millis()))
+    }
+
+    fn buckets() -> impl Iterator<Item = Duration> {
+        DELAY_BUCKETS_SECS.into_iter().map(Duration::from_secs)
+    }
+
+    /// The delay queue a retry waiting `delay` goes to: the shortest bucket at least
+    /// that long. A delay past the longest bucket is cut to it, since no queue could
+    /// hold the message longer.
+    pub fn delay_queue(&self, delay: Duration) -> DelayQueue {
+        let longest = Self::buckets().last().unwrap_or(Duration::ZERO);
+        let delay = delay.min(longest);
+        let bucket = Self::buckets()
+            .find(|bucket| *bucket >= delay)
+            .unwrap_or(longest);
+        DelayQueue {
+            queue: self.bucket_queue(bucket),
+            bucket,
+            delay,
+        }
     }
 
     pub fn request_routing_key(service: &str) -> String {
@@ -134,14 +169,13 @@ impl Topology {
         self.bind(channel, &self.hr_queue(), &self.hr_exchange(), "#")
             .await?;
 
-        for (index, delay) in self.retry_delays.iter().enumerate() {
-            let Some(queue) = self.retry_queue(index) else {
-                continue;
-            };
+        for bucket in Self::buckets() {
             let mut arguments = self.base_arguments();
-            // A parked message expires after its delay and is dead-lettered back to the
-            // requests exchange: the broker holds the wait, no worker sleeps.
-            let ttl = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+            // A parked message expires after its own `expiration` (at most this TTL)
+            // and is dead-lettered back to the requests exchange: the broker holds the
+            // wait, no worker sleeps. Quorum queues honour both since RabbitMQ 3.10:
+            // https://www.rabbitmq.com/docs/ttl
+            let ttl = i64::try_from(bucket.as_millis()).unwrap_or(i64::MAX);
             arguments.insert("x-message-ttl".into(), AMQPValue::LongLongInt(ttl));
             arguments.insert(
                 "x-dead-letter-exchange".into(),
@@ -151,7 +185,8 @@ impl Topology {
                 "x-dead-letter-routing-key".into(),
                 long_string("request.retry"),
             );
-            self.declare_queue(channel, &queue, arguments).await?;
+            self.declare_queue(channel, &self.bucket_queue(bucket), arguments)
+                .await?;
         }
         Ok(())
     }
@@ -164,7 +199,7 @@ impl Topology {
             self.dead_letter_queue(),
             self.hr_queue(),
         ];
-        queues.extend((0..self.retry_delays.len()).filter_map(|i| self.retry_queue(i)));
+        queues.extend(Self::buckets().map(|bucket| self.bucket_queue(bucket)));
         for queue in queues {
             channel
                 .queue_delete(queue.into(), Default::default())
@@ -245,4 +280,40 @@ impl Topology {
 
 fn long_string(value: &str) -> AMQPValue {
     AMQPValue::LongString(value.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[test]
+    fn a_retry_waits_in_the_shortest_bucket_at_least_as_long_as_its_delay() {
+        let topology = Topology::new("t.");
+        let parked = topology.delay_queue(Duration::from_millis(3_200));
+        assert_eq!(parked.queue, "t.provisioning.retry.5000ms");
+        assert_eq!(parked.bucket, secs(5));
+        assert_eq!(parked.delay, Duration::from_millis(3_200));
+        assert_eq!(topology.delay_queue(secs(5)).bucket, secs(5));
+        assert_eq!(topology.delay_queue(secs(6)).bucket, secs(10));
+        assert_eq!(topology.delay_queue(Duration::ZERO).bucket, secs(1));
+    }
+
+    #[test]
+    fn a_delay_past_the_longest_bucket_is_cut_to_it() {
+        let parked = Topology::new("").delay_queue(secs(86_400));
+        assert_eq!((parked.bucket, parked.delay), (secs(3600), secs(3600)));
+    }
+
+    #[test]
+    fn the_longest_bucket_is_the_longest_delay_a_policy_may_ask_for() {
+        assert_eq!(
+            Topology::buckets().last(),
+            Some(provisioner_core::retry::LONGEST_DELAY)
+        );
+        assert!(DELAY_BUCKETS_SECS.windows(2).all(|pair| pair[0] < pair[1]));
+    }
 }

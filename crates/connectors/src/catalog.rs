@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use provisioner_core::retry::RetryPolicy;
 use serde::Serialize;
 use serde_json::{json, Value};
 use url::Url;
@@ -150,6 +151,11 @@ impl Catalog {
             "http" => Err(BaseUrlError::NotHttps),
             _ => Err(BaseUrlError::Invalid),
         }
+    }
+
+    /// How requests for the service are retried unless an integration overrides it.
+    pub fn retry_policy(&self, key: &str) -> RetryPolicy {
+        crate::retry_policy::for_service(key)
     }
 
     /// `None` for unknown services and for services that cannot provision.

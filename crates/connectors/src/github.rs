@@ -40,7 +40,7 @@ const PAGE_SIZE: usize = 100;
 const MAX_PAGES: usize = 10;
 /// "If you receive a secondary rate limit without retry-after or x-ratelimit-remaining,
 /// wait for at least one minute before retrying."
-const SECONDARY_LIMIT_WAIT: Duration = Duration::from_secs(60);
+pub(crate) const SECONDARY_LIMIT_WAIT: Duration = Duration::from_secs(60);
 
 pub(crate) fn descriptor() -> Result<ServiceDescriptor, serde_json::Error> {
     Ok(ServiceDescriptor {

@@ -17,6 +17,7 @@ mod net;
 mod oauth;
 mod password;
 mod provision;
+mod retry_policy;
 mod schema;
 mod scim;
 mod slack;

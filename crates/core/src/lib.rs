@@ -7,6 +7,7 @@ pub mod event;
 mod hostile;
 pub mod ids;
 pub mod outcome;
+pub mod quarantine;
 pub mod retry;
 pub mod rules;
 pub mod scope;

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use provisioner_api::AppState;
 use provisioner_broker::{ConsumerSpec, Publisher, Topology};
 use provisioner_connectors::{Catalog, HttpClient, HttpOptions};
-use provisioner_core::retry::RetryPolicy;
 use provisioner_hr_intake::Intake;
 use provisioner_relay::RelayConfig;
 use provisioner_worker::Worker;
@@ -71,7 +70,7 @@ impl FromStr for Components {
 }
 
 pub fn topology(settings: &Settings) -> Topology {
-    let topology = Topology::new(settings.amqp_prefix.clone(), RetryPolicy::default().delays);
+    let topology = Topology::new(settings.amqp_prefix.clone());
     match settings.amqp_queue_expiry_seconds {
         Some(seconds) => topology.with_queue_expiry(std::time::Duration::from_secs(seconds)),
         None => topology,
@@ -154,12 +153,7 @@ pub async fn serve(
         ));
     }
     if components.worker {
-        let worker = Worker::new(
-            store.clone(),
-            publisher.clone(),
-            catalog.clone(),
-            RetryPolicy::default(),
-        );
+        let worker = Worker::new(store.clone(), publisher.clone(), catalog.clone());
         tasks.spawn(worker.run(
             consumer("provisioner-worker", topology.requests_queue()),
             shutdown.clone(),

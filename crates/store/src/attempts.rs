@@ -10,12 +10,18 @@ use crate::{Store, StoreError};
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct AttemptRecord {
     pub attempt: i32,
+    /// When a worker took the request for this attempt; absent on older records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
     pub ended_at: DateTime<Utc>,
     pub outcome: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
+    /// When the retry that followed was planned to start, for a `retrying` attempt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<DateTime<Utc>>,
 }
 
 impl Store {
@@ -26,7 +32,8 @@ impl Store {
         id: RequestId,
     ) -> Result<Vec<AttemptRecord>, StoreError> {
         let rows = sqlx::query_as(
-            "SELECT attempt, ended_at, outcome, error_code, error_message FROM request_attempts
+            "SELECT attempt, started_at, ended_at, outcome, error_code, error_message, retry_at
+             FROM request_attempts
              WHERE tenant_id = $1 AND request_id = $2 ORDER BY attempt",
         )
         .bind(tenant_id.as_uuid())

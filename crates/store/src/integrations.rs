@@ -1,4 +1,7 @@
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
+use provisioner_core::retry::{Jitter, RetryOverride};
 use provisioner_core::{IntegrationId, IntegrationStatus, TenantId};
 use serde_json::Value;
 use uuid::Uuid;
@@ -15,8 +18,16 @@ pub struct NewIntegration {
     pub status_reason: Option<String>,
     /// Calls per second the SaaS allows this integration; `None` paces nothing.
     pub requests_per_second: Option<f64>,
-    /// Attempts before a request is dead; `None` keeps the default policy.
-    pub max_attempts: Option<i32>,
+    /// What the integration changes of its service's retry policy.
+    pub retry: RetryOverride,
+}
+
+/// What may be changed of an existing integration: how it is paced and retried. Each
+/// value replaces the stored one (`None` clears an override).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IntegrationTuning {
+    pub requests_per_second: Option<f64>,
+    pub retry: RetryOverride,
 }
 
 /// An integration with its credentials opened. When they cannot be opened (a key that
@@ -33,7 +44,10 @@ pub struct Integration {
     pub status: String,
     pub status_reason: Option<String>,
     pub requests_per_second: Option<f64>,
-    pub max_attempts: Option<i32>,
+    pub retry: RetryOverride,
+    /// Authentication failures in a row, across every worker.
+    pub auth_failures: i32,
+    pub status_changed_at: DateTime<Utc>,
     pub checked_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
 }
@@ -41,7 +55,7 @@ pub struct Integration {
 /// The row as stored: credentials sealed (or, for rows older than sealing, plain until
 /// `seal_credentials` runs).
 #[derive(sqlx::FromRow)]
-struct IntegrationRow {
+pub(crate) struct IntegrationRow {
     id: Uuid,
     tenant_id: Uuid,
     service: String,
@@ -54,8 +68,60 @@ struct IntegrationRow {
     status_reason: Option<String>,
     requests_per_second: Option<f64>,
     max_attempts: Option<i32>,
+    retry_base_delay_ms: Option<i32>,
+    retry_max_delay_ms: Option<i32>,
+    retry_jitter: Option<String>,
+    retry_deadline_seconds: Option<i32>,
+    auth_failures: i32,
+    status_changed_at: DateTime<Utc>,
     checked_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
+}
+
+impl IntegrationRow {
+    fn retry(&self) -> RetryOverride {
+        let millis = |ms: Option<i32>| {
+            ms.and_then(|ms| u64::try_from(ms).ok())
+                .map(Duration::from_millis)
+        };
+        RetryOverride {
+            max_attempts: self.max_attempts.and_then(|n| u32::try_from(n).ok()),
+            base_delay: millis(self.retry_base_delay_ms),
+            max_delay: millis(self.retry_max_delay_ms),
+            jitter: self.retry_jitter.as_deref().and_then(Jitter::parse),
+            deadline: self
+                .retry_deadline_seconds
+                .and_then(|s| u64::try_from(s).ok())
+                .map(Duration::from_secs),
+        }
+    }
+}
+
+/// The override as the columns hold it; the API bounds every value well inside `i32`.
+struct RetryColumns {
+    max_attempts: Option<i32>,
+    base_delay_ms: Option<i32>,
+    max_delay_ms: Option<i32>,
+    jitter: Option<&'static str>,
+    deadline_seconds: Option<i32>,
+}
+
+impl From<&RetryOverride> for RetryColumns {
+    fn from(retry: &RetryOverride) -> Self {
+        let millis =
+            |d: Option<Duration>| d.map(|d| i32::try_from(d.as_millis()).unwrap_or(i32::MAX));
+        Self {
+            max_attempts: retry
+                .max_attempts
+                .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+            base_delay_ms: millis(retry.base_delay),
+            max_delay_ms: millis(retry.max_delay),
+            jitter: retry.jitter.map(Jitter::as_str),
+            deadline_seconds: retry
+                .deadline
+                .map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX)),
+        }
+    }
 }
 
 // Credentials must never reach a log line, even through a stray `{:?}`.
@@ -79,12 +145,14 @@ impl Integration {
     }
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, tenant_id, service, workspace, base_url, credentials, sealed_credentials, \
-                       credentials_key, status, status_reason, requests_per_second, max_attempts, checked_at, created_at";
+     credentials_key, status, status_reason, requests_per_second, max_attempts, \
+     retry_base_delay_ms, retry_max_delay_ms, retry_jitter, retry_deadline_seconds, \
+     auth_failures, status_changed_at, checked_at, created_at";
 
 impl Store {
-    fn open_row(&self, row: IntegrationRow) -> Integration {
+    pub(crate) fn open_row(&self, row: IntegrationRow) -> Integration {
         let opened = match (
             &row.sealed_credentials,
             &row.credentials_key,
@@ -103,6 +171,7 @@ impl Store {
             (_, _, Some(plain)) => Ok(plain.clone()),
             _ => Err("the integration has no credentials; re-integrate the service".to_owned()),
         };
+        let retry = row.retry();
         let (credentials, status, status_reason) = match opened {
             Ok(credentials) => (credentials, row.status, row.status_reason),
             Err(reason) => (Value::Null, "error".to_owned(), Some(reason)),
@@ -117,7 +186,9 @@ impl Store {
             status,
             status_reason,
             requests_per_second: row.requests_per_second,
-            max_attempts: row.max_attempts,
+            retry,
+            auth_failures: row.auth_failures,
+            status_changed_at: row.status_changed_at,
             checked_at: row.checked_at,
             created_at: row.created_at,
         }
@@ -134,11 +205,14 @@ impl Store {
             id,
             new.credentials.to_string().as_bytes(),
         );
+        let retry = RetryColumns::from(&new.retry);
         let row = sqlx::query_as(&format!(
             "INSERT INTO integrations
                  (id, tenant_id, service, workspace, base_url, sealed_credentials,
-                  credentials_key, status, status_reason, requests_per_second, max_attempts)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
+                  credentials_key, status, status_reason, requests_per_second, max_attempts,
+                  retry_base_delay_ms, retry_max_delay_ms, retry_jitter, retry_deadline_seconds)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             RETURNING {COLUMNS}"
         ))
         .bind(id)
         .bind(tenant_id.as_uuid())
@@ -150,7 +224,11 @@ impl Store {
         .bind(new.status.as_str())
         .bind(&new.status_reason)
         .bind(new.requests_per_second)
-        .bind(new.max_attempts)
+        .bind(retry.max_attempts)
+        .bind(retry.base_delay_ms)
+        .bind(retry.max_delay_ms)
+        .bind(retry.jitter)
+        .bind(retry.deadline_seconds)
         .fetch_one(&self.pool)
         .await?;
         Ok(self.open_row(row))
@@ -181,6 +259,8 @@ impl Store {
         Ok(rows.into_iter().map(|row| self.open_row(row)).collect())
     }
 
+    /// Records the result of a check at the SaaS. A check that passes is a successful
+    /// call, so it also starts the count of authentication failures again.
     pub async fn set_integration_status(
         &self,
         tenant_id: TenantId,
@@ -189,7 +269,10 @@ impl Store {
         reason: Option<&str>,
     ) -> Result<Integration, StoreError> {
         let row = sqlx::query_as(&format!(
-            "UPDATE integrations SET status = $3, status_reason = $4, checked_at = now()
+            "UPDATE integrations
+             SET status = $3, status_reason = $4, checked_at = now(),
+                 status_changed_at = CASE WHEN status = $3 THEN status_changed_at ELSE now() END,
+                 auth_failures = CASE WHEN $3 = 'ok' THEN 0 ELSE auth_failures END
              WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
         ))
         .bind(tenant_id.as_uuid())
@@ -200,6 +283,33 @@ impl Store {
         .await?;
         row.map(|row| self.open_row(row))
             .ok_or(StoreError::NotFound)
+    }
+
+    /// Replaces how the integration is paced and retried.
+    pub async fn tune_integration(
+        &self,
+        tenant_id: TenantId,
+        id: IntegrationId,
+        tuning: &IntegrationTuning,
+    ) -> Result<Option<Integration>, StoreError> {
+        let retry = RetryColumns::from(&tuning.retry);
+        let row = sqlx::query_as(&format!(
+            "UPDATE integrations
+             SET requests_per_second = $3, max_attempts = $4, retry_base_delay_ms = $5,
+                 retry_max_delay_ms = $6, retry_jitter = $7, retry_deadline_seconds = $8
+             WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
+        ))
+        .bind(tenant_id.as_uuid())
+        .bind(id.as_uuid())
+        .bind(tuning.requests_per_second)
+        .bind(retry.max_attempts)
+        .bind(retry.base_delay_ms)
+        .bind(retry.max_delay_ms)
+        .bind(retry.jitter)
+        .bind(retry.deadline_seconds)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| self.open_row(row)))
     }
 
     /// Seals every credential not yet sealed with the current key: rows from before

@@ -313,8 +313,10 @@ impl Store {
                  RETURNING *
              ), recorded AS (
                  INSERT INTO request_attempts
-                     (tenant_id, request_id, attempt, outcome, error_code, error_message)
-                 SELECT tenant_id, id, attempts, state, error_code, error_message FROM finished
+                     (tenant_id, request_id, attempt, outcome, error_code, error_message,
+                      started_at)
+                 SELECT tenant_id, id, attempts, state, error_code, error_message, claimed_at
+                 FROM finished
                  ON CONFLICT DO NOTHING
              )
              SELECT * FROM finished",
@@ -353,13 +355,15 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Parks the request for a delayed retry, keeping the last cause for people to read.
+    /// Parks the request for a retry in `retry_in`, keeping the last cause and when the
+    /// retry is planned for people to read.
     pub async fn park_for_retry(
         &self,
         tenant_id: TenantId,
         id: RequestId,
         attempt: i32,
         error: &RequestError,
+        retry_in: Duration,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "WITH parked AS (
@@ -367,11 +371,14 @@ impl Store {
                  SET state = 'retrying', error_code = $4, error_message = $5,
                      error_retryable = $6, updated_at = now()
                  WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'
-                 RETURNING tenant_id, id, attempts
+                 RETURNING tenant_id, id, attempts, claimed_at
              )
              INSERT INTO request_attempts
-                 (tenant_id, request_id, attempt, outcome, error_code, error_message)
-             SELECT tenant_id, id, attempts, 'retrying', $4, $5 FROM parked
+                 (tenant_id, request_id, attempt, outcome, error_code, error_message,
+                  started_at, retry_at)
+             SELECT tenant_id, id, attempts, 'retrying', $4, $5, claimed_at,
+                    now() + make_interval(secs => $7)
+             FROM parked
              ON CONFLICT DO NOTHING",
         )
         .bind(tenant_id.as_uuid())
@@ -380,6 +387,7 @@ impl Store {
         .bind(&error.code)
         .bind(&error.message)
         .bind(error.retryable)
+        .bind(retry_in.as_secs_f64())
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

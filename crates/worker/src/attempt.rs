@@ -3,7 +3,6 @@
 use provisioner_broker::BrokerError;
 use provisioner_connectors::{provision, IntegrationTarget};
 use provisioner_core::event::RequestMessage;
-use provisioner_core::retry::RetryDecision;
 use provisioner_core::trace::TraceParent;
 use provisioner_core::{
     ConnectorFailure, IntegrationStatus, ProvisionOutcome, RequestError, RequestState,
@@ -92,6 +91,12 @@ impl Worker {
         let outcome = self.call_service(&claim, &integration).await;
         match outcome {
             Ok(outcome) => {
+                if integration.auth_failures > 0 {
+                    // The credentials work: earlier refusals were not "in a row".
+                    self.store
+                        .clear_auth_failures(message.tenant_id, integration.id.into())
+                        .await?;
+                }
                 let external_id = Some(outcome.external_id().to_owned());
                 if matches!(outcome, ProvisionOutcome::AlreadyExists { .. }) {
                     tracing::info!(request_id = %request.id, "adopted an existing account");
@@ -144,110 +149,9 @@ impl Worker {
         result
     }
 
-    async fn handle_failure(
-        &self,
-        claim: &Claim,
-        integration: &Integration,
-        failure: ConnectorFailure,
-        trace: &TraceParent,
-    ) -> Result<(), AttemptError> {
-        let request = &claim.request;
-        let error = RequestError::from_failure(&failure);
-        tracing::info!(request_id = %request.id, code = %error.code, cause = %error.message, "attempt failed");
-        match failure {
-            ConnectorFailure::AuthFailed { cause } => {
-                // The credentials no longer work: stop calling this SaaS until someone
-                // re-integrates and a check passes.
-                self.store
-                    .set_integration_status(
-                        request.tenant_id.into(),
-                        integration.id.into(),
-                        IntegrationStatus::Error,
-                        Some(&cause),
-                    )
-                    .await?;
-                let error = RequestError::integration_not_ok(
-                    &integration.service,
-                    &integration.workspace,
-                    Some(&cause),
-                );
-                self.finish(claim, RequestState::Rejected, None, Some(error))
-                    .await
-            }
-            ConnectorFailure::Permanent { .. } => {
-                self.finish(claim, RequestState::Failed, None, Some(error))
-                    .await
-            }
-            ConnectorFailure::RateLimited { .. } | ConnectorFailure::Transient { .. } => {
-                if let ConnectorFailure::RateLimited { retry_after } = &failure {
-                    // The SaaS said slow down: hold every worker's calls back, not
-                    // only this request.
-                    let pause = retry_after.unwrap_or(std::time::Duration::from_secs(1));
-                    self.store.pause_calls(integration.id.into(), pause).await?;
-                }
-                let attempts = u32::try_from(claim.attempt()).unwrap_or(u32::MAX);
-                // An integration may allow fewer or more attempts than the default.
-                let mut policy = self.retry_policy.clone();
-                if let Some(max) = integration.max_attempts.and_then(|m| u32::try_from(m).ok()) {
-                    policy.max_attempts = max;
-                }
-                match policy.decide(attempts, failure.retry_after()) {
-                    RetryDecision::RetryAfter { delay_index, delay } => {
-                        let parked = self
-                            .store
-                            .park_for_retry(
-                                request.tenant_id.into(),
-                                request.id.into(),
-                                claim.attempt(),
-                                &error,
-                            )
-                            .await?;
-                        if parked {
-                            let message = RequestMessage {
-                                tenant_id: request.tenant_id.into(),
-                                request_id: request.id.into(),
-                            };
-                            self.publisher
-                                .publish_retry(&message, delay_index, trace)
-                                .await?;
-                            let rate_limited =
-                                matches!(failure, ConnectorFailure::RateLimited { .. });
-                            crate::metrics::retry_parked(&request.service, rate_limited);
-                            tracing::info!(request_id = %request.id, delay_ms = delay.as_millis() as u64, "retry parked");
-                        }
-                        Ok(())
-                    }
-                    RetryDecision::GiveUp => {
-                        let dead = self
-                            .finish(claim, RequestState::Dead, None, Some(error.clone()))
-                            .await;
-                        let body = serde_json::to_vec(&RequestMessage {
-                            tenant_id: request.tenant_id.into(),
-                            request_id: request.id.into(),
-                        })
-                        .unwrap_or_default();
-                        let reason = format!(
-                            "retries exhausted after {} attempts: {}",
-                            claim.attempt(),
-                            error.message
-                        );
-                        self.publisher
-                            .publish_dead_letter(
-                                &body,
-                                &format!("request.{}", request.service),
-                                &reason,
-                            )
-                            .await?;
-                        dead
-                    }
-                }
-            }
-        }
-    }
-
     /// Commits the terminal state, then publishes its result event. If the publish
     /// fails the relay sends the same event (same id) later.
-    async fn finish(
+    pub(crate) async fn finish(
         &self,
         claim: &Claim,
         state: RequestState,

@@ -5,6 +5,7 @@
 //! make harmless.
 
 mod attempt;
+mod failure;
 mod metrics;
 mod pacing;
 
@@ -16,7 +17,7 @@ use provisioner_broker::{
 };
 use provisioner_connectors::Catalog;
 use provisioner_core::event::RequestMessage;
-use provisioner_core::retry::RetryPolicy;
+use provisioner_core::quarantine::AUTH_FAILURES_BEFORE_ERROR;
 use provisioner_core::trace::TraceParent;
 use provisioner_store::Store;
 use tokio_util::sync::CancellationToken;
@@ -28,24 +29,21 @@ pub use attempt::AttemptError;
 pub struct Worker {
     pub(crate) store: Store,
     pub(crate) publisher: Arc<Publisher>,
+    /// The connectors, and each service's retry policy.
     pub(crate) catalog: Arc<Catalog>,
-    pub(crate) retry_policy: RetryPolicy,
+    /// Authentication failures in a row that put an integration in error.
+    pub(crate) auth_failure_threshold: u32,
     /// A claim older than this is presumed abandoned by a worker that died.
     pub(crate) claim_lease: Duration,
 }
 
 impl Worker {
-    pub fn new(
-        store: Store,
-        publisher: Arc<Publisher>,
-        catalog: Arc<Catalog>,
-        retry_policy: RetryPolicy,
-    ) -> Self {
+    pub fn new(store: Store, publisher: Arc<Publisher>, catalog: Arc<Catalog>) -> Self {
         Self {
             store,
             publisher,
             catalog,
-            retry_policy,
+            auth_failure_threshold: AUTH_FAILURES_BEFORE_ERROR,
             claim_lease: Duration::from_secs(120),
         }
     }
@@ -95,11 +93,15 @@ impl Worker {
         }
     }
 
-    /// An outage of PostgreSQL or the broker is not the request's fault: park it in the
-    /// shortest delay queue rather than requeue it at once, so the delivery limit is not
-    /// spent in a tight loop.
+    /// An outage of PostgreSQL or the broker is not the request's fault: park it for a
+    /// second rather than requeue it at once, so the delivery limit is not spent in a
+    /// tight loop.
     async fn try_later(&self, delivery: &Delivery, message: &RequestMessage, trace: &TraceParent) {
-        match self.publisher.publish_retry(message, 0, trace).await {
+        match self
+            .publisher
+            .publish_retry(message, Duration::from_secs(1), trace)
+            .await
+        {
             Ok(()) => ack(delivery).await,
             Err(error) => {
                 tracing::warn!(error = %error, "could not park the request; requeueing");

@@ -46,16 +46,11 @@ impl Worker {
             .release_claim(request.tenant_id.into(), request.id.into(), claim.attempt())
             .await?;
         if released {
-            let delays = &self.retry_policy.delays;
-            let index = delays
-                .iter()
-                .position(|delay| *delay >= wait)
-                .unwrap_or(delays.len().saturating_sub(1));
             let message = RequestMessage {
                 tenant_id: request.tenant_id.into(),
                 request_id: request.id.into(),
             };
-            self.publisher.publish_retry(&message, index, trace).await?;
+            self.publisher.publish_retry(&message, wait, trace).await?;
             metrics::counter!("provisioner_paced_waits_total", "service" => request.service.clone())
                 .increment(1);
             tracing::info!(request_id = %request.id, wait_ms = wait.as_millis() as u64,

@@ -1,39 +1,39 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use provisioner_connectors::Catalog;
 use provisioner_connectors::IntegrationTarget;
 use provisioner_core::{IntegrationStatus, Scope};
-use provisioner_store::{Integration, NewIntegration, StoreError};
+use provisioner_store::{Integration, IntegrationTuning, NewIntegration, StoreError};
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::input::{nested_field, Fields, JsonObject};
 use crate::problem::Problem;
 use crate::routes::path_id;
+use crate::routes::tuning::{self, TuningChanges};
 use crate::AppState;
 
 /// What clients see of an integration: never its credentials.
-pub fn view(integration: &Integration) -> Value {
+pub fn view(integration: &Integration, catalog: &Catalog) -> Value {
     let mut body = json!({
         "id": integration.id,
         "service": integration.service,
         "workspace": integration.workspace,
         "status": integration.status,
+        "status_changed_at": integration.status_changed_at,
+        "auth_failures": integration.auth_failures,
         "checked_at": integration.checked_at,
         "created_at": integration.created_at,
     });
     if let Some(base_url) = &integration.base_url {
         body["base_url"] = json!(base_url);
     }
-    if let Some(max_attempts) = integration.max_attempts {
-        body["max_attempts"] = json!(max_attempts);
-    }
-    if let Some(rate) = integration.requests_per_second {
-        body["requests_per_second"] = json!(rate);
-    }
     if let Some(reason) = &integration.status_reason {
         body["status_reason"] = json!(reason);
     }
+    let policy = catalog.retry_policy(&integration.service);
+    tuning::show(&mut body, integration, policy);
     body
 }
 
@@ -48,10 +48,7 @@ pub async fn create(
     let workspace = fields.required_string("workspace", 200);
     let base_url = fields.optional_string("base_url", 2000);
     let credentials = fields.required_object("credentials");
-    let requests_per_second = fields.optional_number("requests_per_second", 0.0..=10_000.0);
-    let max_attempts = fields
-        .optional_integer("max_attempts", 1..=20)
-        .and_then(|n| i32::try_from(n).ok());
+    let tuning = TuningChanges::read(&mut fields).applied_to(IntegrationTuning::default());
     let service = service_key.as_deref().and_then(|key| {
         let found = state.catalog.service(key);
         if found.is_none() {
@@ -96,8 +93,8 @@ pub async fn create(
         credentials: Value::Object(credentials),
         status: IntegrationStatus::Ok,
         status_reason: None,
-        requests_per_second,
-        max_attempts,
+        requests_per_second: tuning.requests_per_second,
+        retry: tuning.retry,
     };
     let (status, reason) = check_at_service(
         &state,
@@ -110,7 +107,10 @@ pub async fn create(
     new.status = status;
     new.status_reason = reason;
     match state.store.insert_integration(caller.tenant_id, &new).await {
-        Ok(integration) => Ok((StatusCode::CREATED, Json(view(&integration)))),
+        Ok(integration) => Ok((
+            StatusCode::CREATED,
+            Json(view(&integration, &state.catalog)),
+        )),
         Err(StoreError::AlreadyExists(_)) => Err(Problem::conflict(format!(
             "an integration for {} workspace {} already exists",
             new.service, new.workspace
@@ -122,7 +122,10 @@ pub async fn create(
 pub async fn list(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>, Problem> {
     caller.require_any(&[Scope::IntegrationsAdmin, Scope::RequestsWrite])?;
     let integrations = state.store.integrations(caller.tenant_id).await?;
-    let items: Vec<Value> = integrations.iter().map(view).collect();
+    let items: Vec<Value> = integrations
+        .iter()
+        .map(|integration| view(integration, &state.catalog))
+        .collect();
     Ok(Json(json!({ "integrations": items })))
 }
 
@@ -133,7 +136,37 @@ pub async fn show(
 ) -> Result<Json<Value>, Problem> {
     caller.require_any(&[Scope::IntegrationsAdmin, Scope::RequestsWrite])?;
     let integration = find(&state, &caller, &id).await?;
-    Ok(Json(view(&integration)))
+    Ok(Json(view(&integration, &state.catalog)))
+}
+
+/// Changes how the integration is paced and retried; fields not named keep their
+/// value, `null` clears an override back to the service's default.
+pub async fn update(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, Problem> {
+    caller.require(Scope::IntegrationsAdmin)?;
+    let integration = find(&state, &caller, &id).await?;
+    let mut fields = Fields::new(body);
+    let changes = TuningChanges::read(&mut fields);
+    fields.finish()?;
+    let current = IntegrationTuning {
+        requests_per_second: integration.requests_per_second,
+        retry: integration.retry,
+    };
+    let updated = state
+        .store
+        .tune_integration(
+            caller.tenant_id,
+            integration.id.into(),
+            &changes.applied_to(current),
+        )
+        .await?
+        .ok_or_else(|| Problem::not_found("integration"))?;
+    tracing::info!(integration_id = %updated.id, "integration tuned");
+    Ok(Json(view(&updated, &state.catalog)))
 }
 
 /// Re-checks the integration at the SaaS (what a person does after re-integrating).
@@ -162,7 +195,7 @@ pub async fn check(
         )
         .await?;
     tracing::info!(integration_id = %integration.id, status = status.as_str(), "integration checked");
-    Ok(Json(view(&updated)))
+    Ok(Json(view(&updated, &state.catalog)))
 }
 
 /// The caller's integration named in the path; any other id is simply not found.

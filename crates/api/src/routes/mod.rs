@@ -8,6 +8,7 @@ pub mod requests;
 pub mod rules;
 pub mod services;
 pub mod tokens;
+pub mod tuning;
 
 use uuid::Uuid;
 

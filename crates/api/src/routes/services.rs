@@ -3,9 +3,11 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
+use crate::routes::tuning::policy_view;
 use crate::AppState;
 
-/// The catalog: every service, whether it can provision, and the fields it needs.
+/// The catalog: every service, whether it can provision, the fields it needs, and how
+/// its requests are retried unless an integration says otherwise.
 pub async fn list(_caller: Caller, State(state): State<AppState>) -> Json<Value> {
     let services: Vec<Value> = state
         .catalog
@@ -20,6 +22,7 @@ pub async fn list(_caller: Caller, State(state): State<AppState>) -> Json<Value>
                 "default_base_url": s.default_base_url,
                 "account_schema": s.account_schema,
                 "credentials_schema": s.credentials_schema,
+                "retry_policy": policy_view(&state.catalog.retry_policy(s.key)),
             })
         })
         .collect();

@@ -319,3 +319,17 @@ pub fn scim_account(user_name: &str) -> Value {
         "family_name": "Lovelace",
     })
 }
+
+/// Waits until the request is in `state`.
+pub async fn eventually_state(app: &TestApp, request_id: &str, state: &str) {
+    provisioner_test_support::eventually(WAIT, state, || async {
+        let request: Value = app
+            .get(&format!("/v1/provisioning-requests/{request_id}"))
+            .await
+            .json()
+            .await
+            .ok()?;
+        (request["state"] == state).then_some(())
+    })
+    .await;
+}

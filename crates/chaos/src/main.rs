@@ -25,7 +25,9 @@ async fn main() -> ExitCode {
             value
         };
         let parsed = match arg.as_str() {
-            "--binary" => args.next().map(|path| scenario.binary = PathBuf::from(path)),
+            "--binary" => args
+                .next()
+                .map(|path| scenario.binary = PathBuf::from(path)),
             "--requests" => number("--requests").map(|n| scenario.requests = n),
             "--integrations" => number("--integrations").map(|n| scenario.integrations = n.max(1)),
             "--workers" => number("--workers").map(|n| scenario.workers = n.max(1)),

@@ -135,7 +135,12 @@ impl RabbitNode {
     /// Stops the whole node (not just the app) and waits until its process is gone.
     pub async fn stop(&self) -> anyhow::Result<()> {
         let mut stop = self.server_command("rabbitmqctl")?;
-        stop.args(["-n", &self.name, "stop", &self.dir.join("pid").to_string_lossy()]);
+        stop.args([
+            "-n",
+            &self.name,
+            "stop",
+            &self.dir.join("pid").to_string_lossy(),
+        ]);
         run(stop, "rabbitmqctl stop").await.map(|_| ())
     }
 
@@ -188,7 +193,15 @@ impl PostgresCluster {
             dir,
         };
         let mut initdb = cluster.tool("initdb");
-        initdb.args(["-D", &cluster.data(), "-A", "trust", "-U", "postgres", "--no-sync"]);
+        initdb.args([
+            "-D",
+            &cluster.data(),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+        ]);
         run(initdb, "initdb").await?;
         cluster.start().await?;
         Ok(cluster)
@@ -214,7 +227,14 @@ impl PostgresCluster {
         );
         let log = self.dir.join("postgres.log");
         let mut start = self.tool("pg_ctl");
-        start.args(["-D", &self.data(), "-o", &options, "-l", &log.to_string_lossy()]);
+        start.args([
+            "-D",
+            &self.data(),
+            "-o",
+            &options,
+            "-l",
+            &log.to_string_lossy(),
+        ]);
         start.args(["-w", "-t", "60", "start"]);
         run(start, "pg_ctl start").await.map(|_| ())
     }

@@ -154,7 +154,8 @@ impl Scenario {
         report.count(&pool, &accepted).await?;
         for target in &targets {
             let stats = system.sim_stats(&target.sim_workspace).await?;
-            report.duplicate_accounts_at_service += stats["duplicate_accounts"].as_u64().unwrap_or(0);
+            report.duplicate_accounts_at_service +=
+                stats["duplicate_accounts"].as_u64().unwrap_or(0);
             report.accounts_at_service += stats["accounts"].as_u64().unwrap_or(0);
         }
         report.dead_letter_messages = rabbit
@@ -205,7 +206,9 @@ impl Scenario {
                     let mut system = system.lock().await;
                     let index = {
                         let indexes: Vec<usize> = (0..system.workers.len()).collect();
-                        *indexes.choose(&mut rand::thread_rng()).context("no workers")?
+                        *indexes
+                            .choose(&mut rand::thread_rng())
+                            .context("no workers")?
                     };
                     system.workers[index].kill();
                     let killed = system.workers[index].name.clone();
@@ -308,7 +311,9 @@ async fn submit_one(
             _ if Instant::now() < give_up => {
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
-            Ok(response) => anyhow::bail!("request {n}: still {} after 5 minutes", response.status()),
+            Ok(response) => {
+                anyhow::bail!("request {n}: still {} after 5 minutes", response.status())
+            }
             Err(error) => anyhow::bail!("request {n}: no answer for 5 minutes: {error}"),
         }
     }

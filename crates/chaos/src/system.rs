@@ -116,7 +116,6 @@ impl System {
         Ok(system)
     }
 
-
     /// A new worker process, numbered in start order.
     pub fn start_worker(&mut self) -> anyhow::Result<Process> {
         self.started_workers += 1;
@@ -128,7 +127,11 @@ impl System {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
             let api = self.client.get(format!("{}/readyz", self.api)).send().await;
-            let sim = self.client.get(format!("{}/_sim/workspaces/none", self.sim)).send().await;
+            let sim = self
+                .client
+                .get(format!("{}/_sim/workspaces/none", self.sim))
+                .send()
+                .await;
             if api.is_ok_and(|r| r.status().is_success()) && sim.is_ok() {
                 return Ok(());
             }
@@ -138,7 +141,10 @@ impl System {
                 }
             }
             if tokio::time::Instant::now() > deadline {
-                bail!("the api did not become ready:\n{}", self.api_process.log_tail(20));
+                bail!(
+                    "the api did not become ready:\n{}",
+                    self.api_process.log_tail(20)
+                );
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -182,10 +188,18 @@ impl System {
             ),
             other => bail!("the chaos run has no set-up for {other}"),
         };
-        self.sim_call(reqwest::Method::PUT, &format!("/_sim/workspaces/{name}"), &setup)
-            .await?;
-        self.sim_call(reqwest::Method::PUT, &format!("/_sim/workspaces/{name}/faults"), faults)
-            .await?;
+        self.sim_call(
+            reqwest::Method::PUT,
+            &format!("/_sim/workspaces/{name}"),
+            &setup,
+        )
+        .await?;
+        self.sim_call(
+            reqwest::Method::PUT,
+            &format!("/_sim/workspaces/{name}/faults"),
+            faults,
+        )
+        .await?;
         let body = json!({"service": service, "workspace": workspace,
                           "base_url": format!("{}{path}", self.sim),
                           "credentials": credentials, "max_attempts": max_attempts});
@@ -204,7 +218,10 @@ impl System {
         Ok(Target {
             service,
             sim_workspace: name,
-            integration_id: created["id"].as_str().context("no integration id")?.to_owned(),
+            integration_id: created["id"]
+                .as_str()
+                .context("no integration id")?
+                .to_owned(),
         })
     }
 
@@ -241,9 +258,13 @@ impl System {
     /// replaced, so it does not count).
     pub fn exited_on_their_own(&mut self) -> Vec<String> {
         let mut exited = Vec::new();
-        for process in [&mut self.sim_process, &mut self.api_process, &mut self.projector]
-            .into_iter()
-            .chain(self.workers.iter_mut())
+        for process in [
+            &mut self.sim_process,
+            &mut self.api_process,
+            &mut self.projector,
+        ]
+        .into_iter()
+        .chain(self.workers.iter_mut())
         {
             if process.has_exited() {
                 exited.push(format!("{}:\n{}", process.name, process.log_tail(10)));
@@ -257,7 +278,9 @@ impl System {
 pub fn account(service: &str, n: usize) -> Value {
     let email = format!("user{n}@chaos.example");
     match service {
-        "microsoft365" => json!({"user_name": email, "given_name": "Chaos", "family_name": format!("User{n}")}),
+        "microsoft365" => {
+            json!({"user_name": email, "given_name": "Chaos", "family_name": format!("User{n}")})
+        }
         "zoom" => json!({"email": email, "given_name": "Chaos", "family_name": format!("User{n}")}),
         _ => json!({"user_name": format!("user{n}"), "email": email,
                     "given_name": "Chaos", "family_name": format!("User{n}")}),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use provisioner_broker::Publisher;
-use provisioner_store::{Store, StoreError};
+use provisioner_store::{StallLimits, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone)]
@@ -18,6 +18,8 @@ pub struct RelayConfig {
     /// fast path and the relay rarely publish the same row twice.
     pub grace: Duration,
     pub batch_size: i64,
+    /// When an unfinished request is presumed to have lost its message.
+    pub stall: StallLimits,
 }
 
 impl Default for RelayConfig {
@@ -26,6 +28,12 @@ impl Default for RelayConfig {
             interval: Duration::from_secs(1),
             grace: Duration::from_secs(5),
             batch_size: 500,
+            stall: StallLimits {
+                retry_overdue: Duration::from_secs(30),
+                // The worker's claim lease is two minutes.
+                claim_abandoned: Duration::from_secs(180),
+                queued_unclaimed: Duration::from_secs(600),
+            },
         }
     }
 }
@@ -60,6 +68,14 @@ pub async fn sweep(
     publisher: &Publisher,
     config: &RelayConfig,
 ) -> Result<usize, StoreError> {
+    let stalled = store.resend_stalled(&config.stall).await?;
+    if stalled > 0 {
+        tracing::warn!(
+            stalled,
+            "requests without news past their time; sending their messages again"
+        );
+        metrics::counter!("provisioner_stalled_requests_resent_total").increment(stalled);
+    }
     let requests = store
         .lock_unpublished_requests(config.grace, config.batch_size)
         .await?;

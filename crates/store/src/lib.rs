@@ -30,7 +30,7 @@ pub use hr::{HireOutcome, PlannedRequest};
 pub use integrations::{Integration, IntegrationTuning, NewIntegration};
 pub use log::{LogEntry, LogFilter};
 pub use outage::through_outages;
-pub use outbox::{OutboxBatch, PendingRequest};
+pub use outbox::{OutboxBatch, PendingRequest, StallLimits};
 pub use replays::{ReplayOutcome, REPLAYABLE};
 pub use requests::{
     Claim, ClaimOutcome, NewRequest, RequestFilter, RequestRow, StoredRequest, TerminalUpdate,

@@ -61,7 +61,41 @@ impl OutboxBatch<CloudEvent<AccountResult>> {
     }
 }
 
+/// How long an unfinished request may go without news before its message is presumed
+/// lost and sent again. A second copy is harmless: claims are conditional, and an
+/// early one is parked again until its retry is due.
+#[derive(Debug, Clone)]
+pub struct StallLimits {
+    /// A retry this late.
+    pub retry_overdue: Duration,
+    /// A claim this old (longer than any worker holds one: the lease and then some).
+    pub claim_abandoned: Duration,
+    /// Accepted and sent, but not taken by any worker for this long.
+    pub queued_unclaimed: Duration,
+}
+
 impl Store {
+    /// Hands stalled requests back to the outbox, so the relay's next sweep sends them
+    /// again: the broker may lose a delayed wake-up (a quorum queue dead-letters at most
+    /// once) or a message in flight when a node stops. Returns how many.
+    pub async fn resend_stalled(&self, limits: &StallLimits) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE provisioning_requests SET published_at = NULL
+             WHERE state IN ('queued', 'retrying', 'in_progress')
+               AND published_at < now() - make_interval(secs => $1)
+               AND ((state = 'retrying'
+                     AND coalesce(next_attempt_at, updated_at) < now() - make_interval(secs => $1))
+                 OR (state = 'in_progress' AND claimed_at < now() - make_interval(secs => $2))
+                 OR (state = 'queued' AND published_at < now() - make_interval(secs => $3)))",
+        )
+        .bind(limits.retry_overdue.as_secs_f64())
+        .bind(limits.claim_abandoned.as_secs_f64())
+        .bind(limits.queued_unclaimed.as_secs_f64())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Requests committed more than `grace` ago whose message was never confirmed.
     pub async fn lock_unpublished_requests(
         &self,

@@ -114,6 +114,9 @@ pub enum ClaimOutcome {
     AlreadyTerminal,
     /// Another worker holds it right now.
     HeldElsewhere,
+    /// It waits for a retry that is due only after this long: the message is an early
+    /// copy (the relay re-sent a wake-up, or an outage parked it for a second).
+    NotDue(Duration),
     NotFound,
 }
 
@@ -272,7 +275,9 @@ impl Store {
              SET state = 'in_progress', attempts = attempts + 1,
                  claimed_at = now(), updated_at = now()
              WHERE tenant_id = $1 AND id = $2
-               AND (state IN ('queued', 'retrying')
+               AND (state = 'queued'
+                    OR (state = 'retrying'
+                        AND (next_attempt_at IS NULL OR next_attempt_at <= now()))
                     OR (state = 'in_progress'
                         AND ($3 OR claimed_at < now() - make_interval(secs => $4))))
              RETURNING *",
@@ -286,9 +291,22 @@ impl Store {
         if let Some(request) = claimed {
             return Ok(ClaimOutcome::Claimed(Box::new(Claim { request })));
         }
-        Ok(match self.request(tenant_id, id).await? {
+        let due_in: Option<(String, Option<f64>)> = sqlx::query_as(
+            "SELECT state, extract(epoch FROM next_attempt_at - now())::float8
+             FROM provisioning_requests WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id.as_uuid())
+        .bind(id.as_uuid())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match due_in {
             None => ClaimOutcome::NotFound,
-            Some(row) if row.state().is_terminal() => ClaimOutcome::AlreadyTerminal,
+            Some((state, _)) if state.parse().is_ok_and(RequestState::is_terminal) => {
+                ClaimOutcome::AlreadyTerminal
+            }
+            Some((state, Some(seconds))) if state == "retrying" && seconds > 0.0 => {
+                ClaimOutcome::NotDue(Duration::from_secs_f64(seconds))
+            }
             Some(_) => ClaimOutcome::HeldElsewhere,
         })
     }
@@ -341,15 +359,18 @@ impl Store {
         tenant_id: TenantId,
         id: RequestId,
         attempt: i32,
+        retry_in: Duration,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE provisioning_requests
-             SET state = 'retrying', attempts = attempts - 1, updated_at = now()
+             SET state = 'retrying', attempts = attempts - 1, updated_at = now(),
+                 next_attempt_at = now() + make_interval(secs => $4)
              WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'",
         )
         .bind(tenant_id.as_uuid())
         .bind(id.as_uuid())
         .bind(attempt)
+        .bind(retry_in.as_secs_f64())
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -369,7 +390,8 @@ impl Store {
             "WITH parked AS (
                  UPDATE provisioning_requests
                  SET state = 'retrying', error_code = $4, error_message = $5,
-                     error_retryable = $6, updated_at = now()
+                     error_retryable = $6, updated_at = now(),
+                     next_attempt_at = now() + make_interval(secs => $7)
                  WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'
                  RETURNING tenant_id, id, attempts, claimed_at
              )

@@ -57,6 +57,15 @@ impl Worker {
                 tracing::debug!(request_id = %message.request_id, "duplicate delivery skipped");
                 return Ok(());
             }
+            ClaimOutcome::NotDue(remaining) => {
+                // An early copy: it waits again in the broker rather than start a retry
+                // before the time the last failure asked for.
+                tracing::debug!(request_id = %message.request_id, remaining_ms = remaining.as_millis() as u64, "early wake-up parked again");
+                self.publisher
+                    .publish_retry(&message, remaining, trace)
+                    .await?;
+                return Ok(());
+            }
             ClaimOutcome::NotFound => {
                 return Err(AttemptError::Poison(format!(
                     "request {} of tenant {} does not exist",

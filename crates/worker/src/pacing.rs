@@ -43,7 +43,12 @@ impl Worker {
         // Not an attempt: the SaaS was not called, so it must not use one up.
         let released = self
             .store
-            .release_claim(request.tenant_id.into(), request.id.into(), claim.attempt())
+            .release_claim(
+                request.tenant_id.into(),
+                request.id.into(),
+                claim.attempt(),
+                wait,
+            )
             .await?;
         if released {
             let message = RequestMessage {

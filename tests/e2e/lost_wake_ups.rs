@@ -1,0 +1,185 @@
+//! The broker can lose a message: a quorum queue dead-letters at most once, and a node
+//! that stops may drop what it was handing over. The request table is the truth, so the
+//! relay notices a request that has had no news past its time and sends it again.
+
+use std::time::Duration;
+
+use lapin::options::QueuePurgeOptions;
+use provisioner::startup::Components;
+use provisioner_broker::{Publisher, Topology};
+use provisioner_relay::RelayConfig;
+use provisioner_sim::{FailCreates, Faults};
+use provisioner_store::StallLimits;
+use serde_json::{json, Value};
+
+use crate::helpers::{scim_account, spawn_app_with, TestApp};
+
+async fn request(app: &TestApp, id: &str) -> Value {
+    app.get(&format!("/v1/provisioning-requests/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The installation's topology as its processes declare it.
+fn topology_of(app: &TestApp) -> Topology {
+    let expiry = app.settings.amqp_queue_expiry_seconds.unwrap_or(120);
+    Topology::new(app.settings.amqp_prefix.clone()).with_queue_expiry(Duration::from_secs(expiry))
+}
+
+#[tokio::test]
+async fn a_retry_whose_wake_up_the_broker_lost_is_sent_again_and_finishes() {
+    // Everything but the relay, whose sweep this test runs by hand.
+    let without_relay = Components {
+        relay: false,
+        ..Components::ALL
+    };
+    let app = spawn_app_with(without_relay, None).await;
+    app.sim.put_workspace("acme", "secret");
+    let integration: Value = app
+        .post(
+            "/v1/integrations",
+            &json!({"service": "scim", "workspace": "acme", "base_url": app.sim_base_url("acme"),
+                    "credentials": {"token": "secret"},
+                    "retry_base_delay_seconds": 4, "retry_jitter": "none"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.sim
+        .set_faults(
+            "acme",
+            Faults {
+                fail_next_creates: Some(FailCreates {
+                    count: 1,
+                    status: 503,
+                    retry_after_secs: None,
+                    detail: None,
+                }),
+                ..Faults::default()
+            },
+        )
+        .unwrap();
+    let id = app
+        .submit(&json!({"integration_id": integration["id"], "account": scim_account("ada")}))
+        .await;
+    crate::helpers::eventually_state(&app, &id, "retrying").await;
+
+    // The broker loses the wake-up.
+    let topology = topology_of(&app);
+    let connection = provisioner_broker::connect(&app.settings.amqp_url, "test-purge")
+        .await
+        .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let delay_queue = topology.delay_queue(Duration::from_secs(4)).queue;
+    let purged = channel
+        .queue_purge(delay_queue.as_str().into(), QueuePurgeOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(purged, 1, "the parked retry was in {delay_queue}");
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(
+        request(&app, &id).await["state"],
+        "retrying",
+        "past its time, nothing woke it"
+    );
+
+    let publisher = Publisher::new(app.settings.amqp_url.clone(), "test-relay", topology);
+    let config = RelayConfig {
+        grace: Duration::ZERO,
+        stall: StallLimits {
+            retry_overdue: Duration::from_secs(1),
+            claim_abandoned: Duration::from_secs(180),
+            queued_unclaimed: Duration::from_secs(600),
+        },
+        ..RelayConfig::default()
+    };
+    let sent = provisioner_relay::sweep(&app.store, &publisher, &config)
+        .await
+        .unwrap();
+    assert_eq!(sent, 1, "the stalled request was sent again");
+    let finished = app.wait_until_finished(&id).await;
+    assert_eq!(finished["state"], "succeeded", "{finished}");
+    assert_eq!(finished["attempts"], 2);
+    assert_eq!(app.sim.stats("acme").unwrap().accounts, 1);
+    assert_eq!(
+        provisioner_relay::sweep(&app.store, &publisher, &config)
+            .await
+            .unwrap(),
+        0,
+        "a finished request is never sent again"
+    );
+    publisher.close().await;
+    let _ = connection.close(200, "done".into()).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_early_copy_of_a_retry_waits_until_the_retry_is_due() {
+    let app = crate::helpers::spawn_app().await;
+    app.sim.put_workspace("acme", "secret");
+    let integration: Value = app
+        .post(
+            "/v1/integrations",
+            &json!({"service": "scim", "workspace": "acme", "base_url": app.sim_base_url("acme"),
+                    "credentials": {"token": "secret"},
+                    "retry_base_delay_seconds": 3, "retry_jitter": "none"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.sim
+        .set_faults(
+            "acme",
+            Faults {
+                fail_next_creates: Some(FailCreates {
+                    count: 1,
+                    status: 503,
+                    retry_after_secs: None,
+                    detail: None,
+                }),
+                ..Faults::default()
+            },
+        )
+        .unwrap();
+    let id = app
+        .submit(&json!({"integration_id": integration["id"], "account": scim_account("ada")}))
+        .await;
+    crate::helpers::eventually_state(&app, &id, "retrying").await;
+
+    // A second copy of the request's message arrives at once, as a re-sent one would.
+    let publisher = Publisher::new(
+        app.settings.amqp_url.clone(),
+        "test-copy",
+        topology_of(&app),
+    );
+    let message = provisioner_core::event::RequestMessage {
+        tenant_id: app.tenant_id,
+        request_id: id.parse().unwrap(),
+    };
+    publisher
+        .publish_request(
+            &message,
+            "scim",
+            &provisioner_core::trace::TraceParent::new_root(),
+        )
+        .await
+        .unwrap();
+    let finished = app.wait_until_finished(&id).await;
+    assert_eq!(finished["state"], "succeeded", "{finished}");
+    let history = finished["attempt_history"].as_array().unwrap();
+    assert_eq!(history.len(), 2, "{finished}");
+    let retry_at: chrono::DateTime<chrono::Utc> =
+        history[0]["retry_at"].as_str().unwrap().parse().unwrap();
+    let second_started: chrono::DateTime<chrono::Utc> =
+        history[1]["started_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        second_started >= retry_at,
+        "the copy did not start the retry early: planned {retry_at}, started {second_started}"
+    );
+    publisher.close().await;
+    app.stop().await;
+}

@@ -43,6 +43,7 @@ pub fn test_settings(database_url: String) -> Settings {
         allow_private_networks: true,
         credential_keys: None,
         drain_seconds: 5,
+        queue_metrics_seconds: 1,
     }
 }
 

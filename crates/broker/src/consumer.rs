@@ -188,14 +188,21 @@ pub async fn requeue(delivery: &Delivery) {
     }
 }
 
+/// Counts one message set aside in the dead-letter queue, by the exchange it came from.
+/// What the broker dead-letters by itself (the delivery limit) is not seen here; the
+/// dead-letter queue's depth gauge shows it.
+pub fn count_dead_letter(exchange: &str) {
+    metrics::counter!("provisioner_dead_letters_total", "exchange" => exchange.to_owned())
+        .increment(1);
+}
+
 /// Moves a message that can never be handled to the dead-letter queue with its reason,
 /// then acks it so the consumer carries on. If even that publish fails, the message is
 /// rejected, which the queue's own dead-letter exchange catches (without the reason).
 pub async fn set_aside(publisher: &Publisher, delivery: &Delivery, reason: &str) {
     tracing::warn!(reason, "setting a message aside in the dead-letter queue");
     provisioner_trace::record_error(&Span::current(), "dead_lettered");
-    metrics::counter!("provisioner_dead_letters_total", "exchange" => delivery.exchange.to_string())
-        .increment(1);
+    count_dead_letter(delivery.exchange.as_str());
     match publisher
         .publish_dead_letter(&delivery.data, delivery.routing_key.as_str(), reason)
         .await

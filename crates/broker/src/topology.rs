@@ -78,6 +78,18 @@ impl Topology {
         Some(self.name(&format!("provisioning.retry.{}ms", delay.as_millis())))
     }
 
+    /// Every queue [`Topology::declare`] declares.
+    pub fn queues(&self) -> Vec<String> {
+        let mut queues = vec![
+            self.requests_queue(),
+            self.log_queue(),
+            self.hr_queue(),
+            self.dead_letter_queue(),
+        ];
+        queues.extend((0..self.retry_delays.len()).filter_map(|i| self.retry_queue(i)));
+        queues
+    }
+
     pub fn request_routing_key(service: &str) -> String {
         format!("request.{service}")
     }

@@ -238,6 +238,9 @@ impl Worker {
                                 &reason,
                             )
                             .await?;
+                        provisioner_broker::count_dead_letter(
+                            &self.publisher.topology().requests_exchange(),
+                        );
                         dead
                     }
                 }

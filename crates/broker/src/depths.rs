@@ -24,6 +24,12 @@ pub async fn watch_queue_depths(
     let mut open: Option<(Connection, Channel)> = None;
     let mut failing = false;
     loop {
+        // First after one interval: the consumers of this process declare the queues
+        // when they start, and a passive declare of a queue not there yet would fail.
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(every) => {}
+        }
         // A broker under flow control may not answer at all; the next round tries again.
         let limit = every.max(Duration::from_secs(5));
         let measured = tokio::time::timeout(limit, measure(&url, &topology, &mut open))
@@ -40,10 +46,6 @@ pub async fn watch_queue_depths(
                     let _ = connection.close(200, "reconnecting".into()).await;
                 }
             }
-        }
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            () = tokio::time::sleep(every) => {}
         }
     }
     if let Some((connection, _)) = open.take() {

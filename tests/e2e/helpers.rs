@@ -43,6 +43,7 @@ pub fn test_settings(database_url: String) -> Settings {
         allow_private_networks: true,
         credential_keys: None,
         drain_seconds: 5,
+        queue_metrics_seconds: 1,
     }
 }
 
@@ -57,7 +58,8 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(components: Components, broker_url: Option<&str>) -> TestApp {
     // TEST_LOG=1 shows the components' logs, for a test that needs explaining.
     if std::env::var_os("TEST_LOG").is_some() {
-        provisioner::telemetry::init();
+        // Kept for the rest of the test process.
+        std::mem::forget(provisioner::telemetry::init());
     }
     let database_url = fresh_database().await;
     let settings = test_settings(database_url);

@@ -1,22 +1,38 @@
+use lapin::BasicProperties;
+use provisioner_broker::Publisher;
+use provisioner_test_support::eventually;
 use serde_json::json;
 
-use crate::helpers::{scim_account, spawn_app, TestApp};
+use crate::helpers::{scim_account, spawn_app, TestApp, WAIT};
 
-/// The sum of every series of `name` in the Prometheus text (labels ignored).
-async fn total(app: &TestApp, name: &str) -> f64 {
-    let text = app
-        .client
+async fn scrape(app: &TestApp) -> String {
+    app.client
         .get(app.url("/metrics"))
         .send()
         .await
         .unwrap()
         .text()
         .await
-        .unwrap();
-    text.lines()
+        .unwrap()
+}
+
+/// The sum of every series of `name` in the Prometheus text (labels ignored).
+async fn total(app: &TestApp, name: &str) -> f64 {
+    scrape(app)
+        .await
+        .lines()
         .filter(|line| line.starts_with(name) && line[name.len()..].starts_with(['{', ' ']))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
+}
+
+/// The value of `name` for one queue, if the series is there.
+async fn queue_gauge(app: &TestApp, name: &str, queue: &str) -> Option<f64> {
+    let series = format!("{name}{{queue=\"{queue}\"}} ");
+    scrape(app)
+        .await
+        .lines()
+        .find_map(|line| line.strip_prefix(&series)?.parse().ok())
 }
 
 #[tokio::test]
@@ -55,5 +71,60 @@ async fn metrics_count_what_the_requests_did() {
             "{name} moved from {before} to {after}"
         );
     }
+
+    // Every queue's depth is read; the dead-letter queue starts empty.
+    let topology = provisioner::startup::topology(&app.settings);
+    for queue in topology.queues() {
+        eventually(WAIT, &format!("a depth gauge for {queue}"), || async {
+            queue_gauge(&app, "provisioner_queue_messages", &queue).await
+        })
+        .await;
+    }
+    let dead_queue = topology.dead_letter_queue();
+    assert_eq!(
+        queue_gauge(&app, "provisioner_queue_messages", &dead_queue).await,
+        Some(0.0)
+    );
+    let consumers = queue_gauge(
+        &app,
+        "provisioner_queue_consumers",
+        &topology.requests_queue(),
+    )
+    .await;
+    assert!(
+        consumers >= Some(1.0),
+        "the worker consumes the requests queue"
+    );
+
+    // A message no worker can read is set aside: counted, and the gauge follows.
+    let dead_before = total(&app, "provisioner_dead_letters_total").await;
+    let publisher = Publisher::new(
+        app.settings.amqp_url.clone(),
+        "test-metrics",
+        topology.clone(),
+    );
+    publisher
+        .publish(
+            &topology.requests_exchange(),
+            "request.scim",
+            b"not a request",
+            BasicProperties::default(),
+        )
+        .await
+        .unwrap();
+    publisher.close().await;
+    eventually(
+        WAIT,
+        "the dead-letter gauge to count the message",
+        || async {
+            let depth = queue_gauge(&app, "provisioner_queue_messages", &dead_queue).await;
+            (depth == Some(1.0)).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        total(&app, "provisioner_dead_letters_total").await,
+        dead_before + 1.0
+    );
     app.stop().await;
 }

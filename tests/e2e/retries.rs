@@ -113,6 +113,14 @@ async fn a_request_out_of_attempts_is_dead_set_aside_and_can_be_replayed() {
     let reason = crate::helpers::next_dead_letter_reason(&app).await;
     assert!(reason.contains("retries exhausted"), "{reason}");
     assert_eq!(app.wait_for_log_entry(&id).await["status"], "failure");
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let counted = metrics.text().await.unwrap();
+    assert!(
+        counted.lines().any(|line| line
+            .starts_with("provisioner_dead_letters_total{")
+            && line.ends_with(" 1")),
+        "the dead letter is counted: {counted}"
+    );
 
     let replayed = app
         .post(

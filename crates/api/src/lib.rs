@@ -6,6 +6,7 @@ mod console;
 mod input;
 mod problem;
 mod routes;
+mod traced;
 
 use std::sync::Arc;
 
@@ -18,7 +19,6 @@ use provisioner_hr_intake::Intake;
 use provisioner_store::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower_http::trace::TraceLayer;
 
 pub use problem::{FieldError, Problem};
 
@@ -121,7 +121,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { Problem::no_route() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(traced::traced))
         .with_state(state)
 }
 

@@ -12,10 +12,12 @@ use lapin::options::{
     BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions,
 };
 use lapin::types::FieldTable;
+use provisioner_trace::DeliveryFacts;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, Span};
 
-use crate::{connect, BrokerError, Publisher, Topology};
+use crate::{connect, delivery_trace, BrokerError, Publisher, Topology};
 
 #[derive(Debug, Clone)]
 pub struct ConsumerSpec {
@@ -114,7 +116,8 @@ where
             Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
             next = consumer.next() => match next {
                 Some(Ok(delivery)) => {
-                    in_flight.spawn(handle.clone()(delivery));
+                    let span = delivery_span(&spec.queue, &delivery);
+                    in_flight.spawn(handle.clone()(delivery).instrument(span));
                 }
                 Some(Err(error)) => break Err(BrokerError::Unavailable(error)),
                 None => break Err(BrokerError::Refused),
@@ -142,6 +145,31 @@ where
     outcome
 }
 
+/// The consumer span a delivery is handled in: the trace its `traceparent` header names,
+/// continued from the publish that sent it.
+fn delivery_span(queue: &str, delivery: &Delivery) -> Span {
+    let message_id = delivery
+        .properties
+        .message_id()
+        .as_ref()
+        .map(|id| id.to_string());
+    let span = provisioner_trace::consumer(DeliveryFacts {
+        queue,
+        exchange: delivery.exchange.as_str(),
+        routing_key: delivery.routing_key.as_str(),
+        message_id: message_id.as_deref(),
+        delivery_tag: delivery.delivery_tag,
+    });
+    let incoming = delivery_trace(delivery);
+    if let Some(trace) = &incoming {
+        provisioner_trace::follow(&span, trace);
+    }
+    if let Some(trace) = provisioner_trace::handed_on(&span).or(incoming) {
+        span.record("trace_id", trace.trace_id());
+    }
+    span
+}
+
 /// Acks after the work is committed; a failed ack only means a harmless redelivery.
 pub async fn ack(delivery: &Delivery) {
     if let Err(error) = delivery.ack(BasicAckOptions::default()).await {
@@ -160,13 +188,21 @@ pub async fn requeue(delivery: &Delivery) {
     }
 }
 
+/// Counts one message set aside in the dead-letter queue, by the exchange it came from.
+/// What the broker dead-letters by itself (the delivery limit) is not seen here; the
+/// dead-letter queue's depth gauge shows it.
+pub fn count_dead_letter(exchange: &str) {
+    metrics::counter!("provisioner_dead_letters_total", "exchange" => exchange.to_owned())
+        .increment(1);
+}
+
 /// Moves a message that can never be handled to the dead-letter queue with its reason,
 /// then acks it so the consumer carries on. If even that publish fails, the message is
 /// rejected, which the queue's own dead-letter exchange catches (without the reason).
 pub async fn set_aside(publisher: &Publisher, delivery: &Delivery, reason: &str) {
     tracing::warn!(reason, "setting a message aside in the dead-letter queue");
-    metrics::counter!("provisioner_dead_letters_total", "exchange" => delivery.exchange.to_string())
-        .increment(1);
+    provisioner_trace::record_error(&Span::current(), "dead_lettered");
+    count_dead_letter(delivery.exchange.as_str());
     match publisher
         .publish_dead_letter(&delivery.data, delivery.routing_key.as_str(), reason)
         .await

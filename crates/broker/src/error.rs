@@ -23,3 +23,16 @@ impl From<lapin::Error> for BrokerError {
         Self::Unavailable(error)
     }
 }
+
+impl BrokerError {
+    /// A short class of the error, for a span's `error.type`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unavailable(_) => "unavailable",
+            Self::TimedOut(_) => "timeout",
+            Self::Refused => "refused",
+            Self::Unroutable { .. } => "unroutable",
+            Self::Encode(_) => "encode",
+        }
+    }
+}

@@ -9,6 +9,7 @@ use provisioner_core::event::{AccountResult, CloudEvent, RequestMessage};
 use provisioner_core::trace::TraceParent;
 use serde::Serialize;
 use tokio::sync::Mutex;
+use tracing::Instrument;
 
 use crate::{connect, BrokerError, Topology, REASON_HEADER};
 
@@ -71,9 +72,40 @@ impl Publisher {
         body: &[u8],
         properties: BasicProperties,
     ) -> Result<(), BrokerError> {
+        self.publish_in_trace(exchange, routing_key, body, properties, None)
+            .await
+    }
+
+    /// Publishes in a producer span of `trace` (or of the span it runs in), and puts in
+    /// the `traceparent` header the context its consumer continues.
+    async fn publish_in_trace(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        body: &[u8],
+        properties: BasicProperties,
+        trace: Option<&TraceParent>,
+    ) -> Result<(), BrokerError> {
+        let message_id = properties.message_id().as_ref().map(|id| id.to_string());
+        let span = provisioner_trace::producer(exchange, routing_key, message_id.as_deref());
+        let properties = match trace {
+            Some(trace) => {
+                provisioner_trace::follow(&span, trace);
+                // Exported, the consumer's parent is this very publish; otherwise a new
+                // span id in the same trace.
+                let handed_on =
+                    provisioner_trace::handed_on(&span).unwrap_or_else(|| trace.child());
+                with_traceparent(properties, &handed_on.to_string())
+            }
+            None => properties,
+        };
         let result = self
             .publish_once(exchange, routing_key, body, properties)
+            .instrument(span.clone())
             .await;
+        if let Err(error) = &result {
+            provisioner_trace::record_error(&span, error.kind());
+        }
         if matches!(
             result,
             Err(BrokerError::Unavailable(_) | BrokerError::TimedOut(_))
@@ -129,9 +161,10 @@ impl Publisher {
         routing_key: &str,
         body: &impl Serialize,
         properties: BasicProperties,
+        trace: Option<&TraceParent>,
     ) -> Result<(), BrokerError> {
         let bytes = serde_json::to_vec(body).map_err(BrokerError::Encode)?;
-        self.publish(exchange, routing_key, &bytes, properties)
+        self.publish_in_trace(exchange, routing_key, &bytes, properties, trace)
             .await
     }
 
@@ -143,13 +176,13 @@ impl Publisher {
     ) -> Result<(), BrokerError> {
         let properties = BasicProperties::default()
             .with_content_type("application/json".into())
-            .with_message_id(message.request_id.to_string().into())
-            .with_headers(trace_headers(&trace.child().to_string()));
+            .with_message_id(message.request_id.to_string().into());
         self.publish_json(
             &self.topology.requests_exchange(),
             &Topology::request_routing_key(service),
             message,
             properties,
+            Some(trace),
         )
         .await
     }
@@ -169,10 +202,9 @@ impl Publisher {
         let properties = BasicProperties::default()
             .with_content_type("application/json".into())
             .with_message_id(message.request_id.to_string().into())
-            .with_expiration(expiration.into())
-            .with_headers(trace_headers(&trace.child().to_string()));
+            .with_expiration(expiration.into());
         // The default exchange routes straight to the queue named by the routing key.
-        self.publish_json("", &parked.queue, message, properties)
+        self.publish_json("", &parked.queue, message, properties, Some(trace))
             .await
     }
 
@@ -189,15 +221,13 @@ impl Publisher {
             .with_content_type("application/cloudevents+json".into())
             .with_message_id(event.id.to_string().into())
             .with_type(ShortString::from(event.event_type.clone()));
-        let properties = match &event.traceparent {
-            Some(traceparent) => properties.with_headers(trace_headers(traceparent)),
-            None => properties,
-        };
+        let trace = event.traceparent.as_deref().and_then(TraceParent::parse);
         self.publish_json(
             &self.topology.results_exchange(),
             &routing_key,
             event,
             properties,
+            trace.as_ref(),
         )
         .await
     }
@@ -239,13 +269,13 @@ impl Publisher {
 /// The header that carries W3C trace context across the broker.
 pub const TRACEPARENT_HEADER: &str = "traceparent";
 
-fn trace_headers(traceparent: &str) -> FieldTable {
-    let mut headers = FieldTable::default();
+fn with_traceparent(properties: BasicProperties, traceparent: &str) -> BasicProperties {
+    let mut headers = properties.headers().clone().unwrap_or_default();
     headers.insert(
         TRACEPARENT_HEADER.into(),
         AMQPValue::LongString(traceparent.into()),
     );
-    headers
+    properties.with_headers(headers)
 }
 
 /// The trace a delivery carries in its `traceparent` header, if any.

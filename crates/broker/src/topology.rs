@@ -113,6 +113,18 @@ impl Topology {
         }
     }
 
+    /// Every queue [`Topology::declare`] declares.
+    pub fn queues(&self) -> Vec<String> {
+        let mut queues = vec![
+            self.requests_queue(),
+            self.log_queue(),
+            self.hr_queue(),
+            self.dead_letter_queue(),
+        ];
+        queues.extend(Self::buckets().map(|bucket| self.bucket_queue(bucket)));
+        queues
+    }
+
     pub fn request_routing_key(service: &str) -> String {
         format!("request.{service}")
     }

@@ -48,7 +48,7 @@ impl Report {
             setting: format!(
                 "{} requests over {} integrations (scim, slack, microsoft365, zoom in turn), {} \
                  workers; at the service {} % 503, {} % 429 (Retry-After: 1), {} % lost answers, \
-                 0-{} ms latency, duplicates not refused; up to {} attempts",
+                 0-{} ms latency, duplicates not refused; up to {} attempts, waits {}-{} s",
                 scenario.requests,
                 scenario.integrations,
                 scenario.workers,
@@ -57,6 +57,8 @@ impl Report {
                 scenario.lost_answer_percent,
                 scenario.latency_ms,
                 scenario.max_attempts,
+                scenario.retry_base_delay_seconds,
+                scenario.retry_max_delay_seconds,
             ),
             events,
             ..Self::default()

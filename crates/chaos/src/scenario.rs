@@ -42,6 +42,9 @@ pub struct Scenario {
     /// Random extra latency of every simulated call, up to this.
     pub latency_ms: u64,
     pub max_attempts: u32,
+    /// The integrations' retry policy: short waits, so the run drains in minutes.
+    pub retry_base_delay_seconds: f64,
+    pub retry_max_delay_seconds: f64,
     /// Requests sent at once.
     pub submitters: usize,
     pub drain_timeout: Duration,
@@ -65,9 +68,20 @@ impl Scenario {
             lost_answer_percent: 5,
             latency_ms: 100,
             max_attempts: 8,
+            retry_base_delay_seconds: 1.0,
+            retry_max_delay_seconds: 10.0,
             submitters: 32,
             drain_timeout: Duration::from_secs(900),
         }
+    }
+
+    pub fn retry(&self) -> Value {
+        json!({
+            "max_attempts": self.max_attempts,
+            "retry_base_delay_seconds": self.retry_base_delay_seconds,
+            "retry_max_delay_seconds": self.retry_max_delay_seconds,
+            "retry_jitter": "full",
+        })
     }
 
     pub fn faults(&self) -> Value {
@@ -111,14 +125,11 @@ impl Scenario {
         )
         .await?;
         let faults = self.faults();
+        let retry = self.retry();
         let mut targets = Vec::new();
         for index in 0..self.integrations {
             let service = SERVICES[index % SERVICES.len()];
-            targets.push(
-                system
-                    .add_target(index, service, &faults, self.max_attempts)
-                    .await?,
-            );
+            targets.push(system.add_target(index, service, &faults, &retry).await?);
         }
         let pool = PgPoolOptions::new()
             .max_connections(2)

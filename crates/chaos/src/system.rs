@@ -151,13 +151,13 @@ impl System {
     }
 
     /// A simulated workspace of `service` with these faults, and an integration for it
-    /// that allows `max_attempts`.
+    /// with these retry overrides.
     pub async fn add_target(
         &self,
         index: usize,
         service: &'static str,
         faults: &Value,
-        max_attempts: u32,
+        retry: &Value,
     ) -> anyhow::Result<Target> {
         let name = format!("chaos-{index}");
         let secret = format!("secret-{index}-{}", uuid::Uuid::new_v4().simple());
@@ -200,9 +200,12 @@ impl System {
             faults,
         )
         .await?;
-        let body = json!({"service": service, "workspace": workspace,
-                          "base_url": format!("{}{path}", self.sim),
-                          "credentials": credentials, "max_attempts": max_attempts});
+        let mut body = json!({"service": service, "workspace": workspace,
+                              "base_url": format!("{}{path}", self.sim),
+                              "credentials": credentials});
+        if let (Some(body), Some(retry)) = (body.as_object_mut(), retry.as_object()) {
+            body.extend(retry.clone());
+        }
         let response = self
             .client
             .post(format!("{}/v1/integrations", self.api))

@@ -11,6 +11,8 @@ use provisioner_core::ConnectorFailure;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
 use url::Url;
 
 use crate::failure::parse_retry_after;
@@ -100,6 +102,25 @@ impl HttpClient {
                     root_cause(&error.without_url())
                 ),
             })?;
+        let span = client_span(&request);
+        let answer = self.exchange(request).instrument(span.clone()).await;
+        match &answer {
+            Ok(answer) => {
+                span.record("http.response.status_code", answer.status.as_u16());
+                if answer.status.is_client_error() || answer.status.is_server_error() {
+                    span.record("error.type", answer.status.as_str());
+                    span.record("otel.status_code", "ERROR");
+                }
+            }
+            Err(failure) => {
+                span.record("error.type", failure.code());
+                span.record("otel.status_code", "ERROR");
+            }
+        }
+        answer
+    }
+
+    async fn exchange(&self, request: reqwest::Request) -> Result<Answer, ConnectorFailure> {
         let host = request.url().host_str().unwrap_or("the service").to_owned();
         if !self.options.allow_private_networks {
             net::check_literal(request.url()).map_err(refused)?;
@@ -200,6 +221,30 @@ fn refused(refusal: AddressRefused) -> ConnectorFailure {
         code: "address_not_allowed".into(),
         cause: refusal.to_string(),
     }
+}
+
+/// The client span of one call to a service, named by its method as OpenTelemetry's HTTP
+/// conventions ask. `url.full` leaves out the query and any user info: lookups put
+/// people's names and addresses there, and credentials never belong in a trace.
+fn client_span(request: &reqwest::Request) -> Span {
+    let url = request.url();
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    tracing::info_span!(
+        "http.client",
+        otel.name = %request.method(),
+        otel.kind = "client",
+        otel.status_code = Empty,
+        http.request.method = %request.method(),
+        server.address = url.host_str(),
+        server.port = url.port_or_known_default(),
+        url.full = %shown,
+        http.response.status_code = Empty,
+        error.type = Empty,
+    )
 }
 
 /// The innermost error says what happened ("connection refused"); the outer ones only

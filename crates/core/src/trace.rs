@@ -64,6 +64,16 @@ impl TraceParent {
     pub fn trace_id(&self) -> &str {
         &self.trace_id
     }
+
+    /// The span this one continues from.
+    pub fn parent_id(&self) -> &str {
+        &self.parent_id
+    }
+
+    /// Whether the caller records this trace; a trace it does not sample stays unsampled.
+    pub fn sampled(&self) -> bool {
+        self.sampled
+    }
 }
 
 impl fmt::Display for TraceParent {

@@ -120,7 +120,8 @@ enum TokensCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    provisioner::telemetry::init();
+    // Held to the end, so that spans still buffered are exported before the exit.
+    let _telemetry = provisioner::telemetry::init();
     match cli.command {
         Command::Migrate { settings } => {
             Store::create_database_if_missing(&settings.database_url).await?;

@@ -59,6 +59,11 @@ pub struct Settings {
     /// Seconds in-flight work may take to finish after SIGTERM.
     #[arg(long, env = "PROVISIONER_DRAIN_SECONDS", default_value_t = 20)]
     pub drain_seconds: u64,
+
+    /// Seconds between two readings of the queues' depths for `/metrics`, in processes
+    /// that consume.
+    #[arg(long, env = "PROVISIONER_QUEUE_METRICS_SECONDS", default_value_t = 5)]
+    pub queue_metrics_seconds: u64,
 }
 
 impl Settings {

@@ -173,6 +173,14 @@ pub async fn serve(
             shutdown.clone(),
         ));
     }
+    if components.worker || components.projector || components.hr_intake {
+        tasks.spawn(provisioner_broker::watch_queue_depths(
+            settings.amqp_url.clone(),
+            topology.clone(),
+            std::time::Duration::from_secs(settings.queue_metrics_seconds.max(1)),
+            shutdown.clone(),
+        ));
+    }
     while tasks.join_next().await.is_some() {}
     publisher.close().await;
     store.close().await;

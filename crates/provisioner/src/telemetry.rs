@@ -1,35 +1,228 @@
 //! Logs go to stderr as JSON lines by default (one event per line, fields as keys), or
 //! as text for a person at a terminal (`PROVISIONER_LOG_FORMAT=text`). `RUST_LOG`
 //! filters.
+//!
+//! When `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set,
+//! spans are also exported over OTLP (HTTP/protobuf), configured by the standard `OTEL_*`
+//! variables: https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
+//! Unset, no OpenTelemetry layer is installed, and spans cost what `tracing` spans cost.
 
 use std::io::IsTerminal;
+use std::time::Duration;
 
+use async_trait::async_trait;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
+use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
+use opentelemetry_sdk::Resource;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-pub fn init() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,lapin=warn,sqlx=warn,tower_http=info"));
+const DEFAULT_LOG_FILTER: &str = "info,lapin=warn,sqlx=warn,tower_http=info";
+/// Exported spans do not follow `RUST_LOG`: quieter logs must not cost the traces.
+const EXPORT_FILTER: &str = "info,lapin=warn,sqlx=warn";
+
+/// Keeps the span exporter of the process; dropping it sends the spans still buffered.
+#[must_use = "dropping it at once stops the span export"]
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    /// Sends every span ended so far to the exporter.
+    pub fn flush(&self) {
+        if let Some(provider) = &self.provider {
+            let _ = provider.force_flush();
+        }
+    }
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        if let Some(provider) = self.provider.take() {
+            if let Err(error) = provider.shutdown() {
+                tracing::warn!(error = %error, "spans still buffered could not be exported");
+            }
+        }
+    }
+}
+
+/// Logging, and span export over OTLP when the environment asks for it. Call it inside
+/// the Tokio runtime: the exporter sends on it.
+pub fn init() -> Telemetry {
+    let mut notes = Vec::new();
+    let provider = match otlp_exporter(&mut notes) {
+        Ok(Some(exporter)) => Some(
+            SdkTracerProvider::builder()
+                .with_resource(resource())
+                .with_batch_exporter(exporter)
+                .build(),
+        ),
+        Ok(None) => None,
+        Err(error) => {
+            notes.push(format!("spans are not exported: {error}"));
+            None
+        }
+    };
+    let telemetry = install(provider);
+    for note in notes {
+        tracing::warn!("{note}");
+    }
+    if telemetry.provider.is_some() {
+        tracing::info!("exporting spans over OTLP");
+    }
+    telemetry
+}
+
+/// Logging and spans exported to `exporter` as each ends: for tests that read the spans
+/// of one process (an in-memory exporter).
+pub fn init_with_exporter(exporter: impl SpanExporter + 'static) -> Telemetry {
+    install(Some(
+        SdkTracerProvider::builder()
+            .with_resource(resource())
+            .with_simple_exporter(exporter)
+            .build(),
+    ))
+}
+
+fn install(provider: Option<SdkTracerProvider>) -> Telemetry {
+    let log_filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     let text = std::env::var("PROVISIONER_LOG_FORMAT").is_ok_and(|f| f == "text");
-    let registry = tracing_subscriber::registry().with(filter);
-    // try_init: a test process may already have a subscriber.
-    if text {
-        let _ = registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_ansi(std::io::stderr().is_terminal())
-                    .with_writer(std::io::stderr),
-            )
-            .try_init();
+    let logs: Box<dyn Layer<Registry> + Send + Sync> = if text {
+        tracing_subscriber::fmt::layer()
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .with_filter(log_filter)
+            .boxed()
     } else {
-        let _ = registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_writer(std::io::stderr),
-            )
-            .try_init();
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::io::stderr)
+            .with_filter(log_filter)
+            .boxed()
+    };
+    let spans = provider.as_ref().map(|provider| {
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("provisioner"))
+            .with_filter(EnvFilter::new(EXPORT_FILTER))
+    });
+    // try_init: a test process may already have a subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(logs)
+        .with(spans)
+        .try_init();
+    Telemetry { provider }
+}
+
+/// `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES` are read by the SDK; without a
+/// service name from them, the service is `provisioner`.
+fn resource() -> Resource {
+    let named = std::env::var("OTEL_SERVICE_NAME").is_ok_and(|name| !name.is_empty())
+        || std::env::var("OTEL_RESOURCE_ATTRIBUTES")
+            .is_ok_and(|attributes| attributes.contains("service.name="));
+    let builder = Resource::builder().with_attribute(opentelemetry::KeyValue::new(
+        "service.version",
+        env!("CARGO_PKG_VERSION"),
+    ));
+    if named {
+        builder.build()
+    } else {
+        builder.with_service_name("provisioner").build()
+    }
+}
+
+fn env_set(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|value| !value.trim().is_empty())
+}
+
+/// The OTLP exporter the environment asks for, if any. Endpoint, headers and timeout are
+/// read by the exporter itself; the sampler and batching by the SDK.
+fn otlp_exporter(
+    notes: &mut Vec<String>,
+) -> Result<Option<opentelemetry_otlp::SpanExporter>, String> {
+    let asked =
+        env_set("OTEL_EXPORTER_OTLP_ENDPOINT") || env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+    let disabled = std::env::var("OTEL_SDK_DISABLED").is_ok_and(|v| v.eq_ignore_ascii_case("true"))
+        || std::env::var("OTEL_TRACES_EXPORTER").is_ok_and(|v| v.eq_ignore_ascii_case("none"));
+    if !asked || disabled {
+        return Ok(None);
+    }
+    for variable in [
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+    ] {
+        if let Ok(protocol) = std::env::var(variable) {
+            if protocol != "http/protobuf" {
+                notes.push(format!(
+                    "{variable}={protocol} is not supported; spans are sent as http/protobuf"
+                ));
+            }
+        }
+    }
+    let runtime = tokio::runtime::Handle::try_current()
+        .map_err(|_| "no Tokio runtime to send them on".to_owned())?;
+    let client = reqwest::Client::builder()
+        .timeout(export_timeout())
+        .build()
+        .map_err(|error| format!("the HTTP client could not be built: {error}"))?;
+    opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .with_http_client(OtlpClient { client, runtime })
+        .build()
+        .map(Some)
+        .map_err(|error| error.to_string())
+}
+
+/// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` or `OTEL_EXPORTER_OTLP_TIMEOUT`, in milliseconds;
+/// 10 s as the specification says.
+fn export_timeout() -> Duration {
+    [
+        "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+    ]
+    .iter()
+    .find_map(|variable| std::env::var(variable).ok()?.trim().parse().ok())
+    .map_or(Duration::from_secs(10), Duration::from_millis)
+}
+
+/// The exporter's HTTP client: the reqwest the connectors already use, rather than a
+/// second one. The batch processor exports from a thread of its own, so each call runs
+/// on the process's Tokio runtime and is awaited from there.
+#[derive(Debug)]
+struct OtlpClient {
+    client: reqwest::Client,
+    runtime: tokio::runtime::Handle,
+}
+
+#[async_trait]
+impl HttpClient for OtlpClient {
+    async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+        let request = reqwest::Request::try_from(request)?;
+        let client = self.client.clone();
+        let sent = self.runtime.spawn(async move {
+            let response = client.execute(request).await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, headers, body))
+        });
+        let (status, headers, body) = match sent.await? {
+            Ok(answer) => answer,
+            Err(error) => {
+                tracing::warn!(error = %error, "the span collector could not be reached");
+                return Err(error.into());
+            }
+        };
+        if !status.is_success() {
+            tracing::warn!(status = status.as_u16(), "the span collector refused spans");
+        }
+        let mut response = Response::builder().status(status).body(body)?;
+        *response.headers_mut() = headers;
+        Ok(response)
     }
 }
 

@@ -158,6 +158,7 @@ impl Worker {
                 &format!("{reason}: {}", error.message),
             )
             .await?;
+        provisioner_broker::count_dead_letter(&self.publisher.topology().requests_exchange());
         dead
     }
 }

@@ -21,7 +21,6 @@ use provisioner_core::quarantine::AUTH_FAILURES_BEFORE_ERROR;
 use provisioner_core::trace::TraceParent;
 use provisioner_store::Store;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 pub use attempt::AttemptError;
 
@@ -66,20 +65,10 @@ impl Worker {
                 return set_aside(&self.publisher, &delivery, &reason).await;
             }
         };
-        // The trace the message carries, so the attempt's logs join the request's trace.
+        // The consumer loop already runs this in the delivery's span of the request's
+        // trace; what the attempt publishes carries the same trace on.
         let trace = delivery_trace(&delivery).unwrap_or_else(TraceParent::new_root);
-        let span = tracing::info_span!(
-            "provisioning.process",
-            otel.kind = "consumer",
-            messaging.system = "rabbitmq",
-            messaging.operation = "process",
-            trace_id = %trace.trace_id(),
-            request_id = %message.request_id,
-        );
-        let outcome = self
-            .attempt(message, delivery.redelivered, &trace)
-            .instrument(span)
-            .await;
+        let outcome = self.attempt(message, delivery.redelivered, &trace).await;
         match outcome {
             Ok(()) => ack(&delivery).await,
             Err(AttemptError::Poison(reason)) => {

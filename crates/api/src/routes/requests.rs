@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query as RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use provisioner_connectors::account_target;
 use provisioner_core::account::{fill_from_employee, EmployeeFacts};
 use provisioner_core::cursor::Cursor;
@@ -27,18 +27,13 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub async fn submit(
     caller: Caller,
     State(state): State<AppState>,
+    Extension(trace): Extension<TraceParent>,
     headers: HeaderMap,
     JsonObject(body): JsonObject,
 ) -> Result<Response, Problem> {
     caller.require(Scope::RequestsWrite)?;
     let idempotency_key = idempotency_key(&headers)?;
     let request_hash = Sha256::digest(Value::Object(body.clone()).to_string()).to_vec();
-    // A caller's trace is continued; otherwise the request starts its own.
-    let trace = headers
-        .get("traceparent")
-        .and_then(|value| value.to_str().ok())
-        .and_then(TraceParent::parse)
-        .unwrap_or_else(TraceParent::new_root);
 
     let mut fields = Fields::new(body);
     let integration_id = fields.required_uuid("integration_id");

@@ -9,7 +9,7 @@ use provisioner::startup::Components;
 use provisioner_broker::{Publisher, Topology};
 use provisioner_relay::RelayConfig;
 use provisioner_sim::{FailCreates, Faults};
-use provisioner_store::StallLimits;
+use provisioner_store::{ClaimOutcome, StallLimits};
 use serde_json::{json, Value};
 
 use crate::helpers::{scim_account, spawn_app_with, TestApp};
@@ -181,5 +181,37 @@ async fn an_early_copy_of_a_retry_waits_until_the_retry_is_due() {
         "the copy did not start the retry early: planned {retry_at}, started {second_started}"
     );
     publisher.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_claim_handed_back_by_its_holder_is_taken_over_at_once_and_only_that_claim() {
+    // The api only: no worker takes the request while the test claims it by hand.
+    let api_only = Components {
+        api: true,
+        ..Components::NONE
+    };
+    let app = crate::helpers::spawn_app_with(api_only, None).await;
+    let integration_id = app.scim_integration("acme").await;
+    let id = crate::helpers::insert_unpublished_request(&app, &integration_id, "ada").await;
+    let id: provisioner_core::RequestId = id.parse().unwrap();
+    let lease = Duration::from_secs(120);
+    let claim = |handed_back| {
+        app.store
+            .claim_request(app.tenant_id, id, false, handed_back, lease)
+    };
+    assert!(matches!(claim(None).await.unwrap(), ClaimOutcome::Claimed(c) if c.attempt() == 1));
+    assert!(
+        matches!(claim(None).await.unwrap(), ClaimOutcome::HeldElsewhere),
+        "a plain copy waits out the lease"
+    );
+    assert!(
+        matches!(claim(Some(7)).await.unwrap(), ClaimOutcome::HeldElsewhere),
+        "a copy handed back for another attempt takes nothing over"
+    );
+    assert!(
+        matches!(claim(Some(1)).await.unwrap(), ClaimOutcome::Claimed(c) if c.attempt() == 2),
+        "the holder of attempt 1 handed it back"
+    );
     app.stop().await;
 }

@@ -16,6 +16,7 @@ mod hr;
 mod idempotency;
 mod integration_errors;
 mod integration_log;
+mod kill_points;
 mod lost_wake_ups;
 mod metrics;
 mod microsoft;

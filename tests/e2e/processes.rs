@@ -115,7 +115,7 @@ impl Installation {
             .unwrap()
             .port();
         let listen = format!("127.0.0.1:{port}");
-        let api_process = start("api,relay", &database_url, &prefix, &listen);
+        let api_process = start("api,relay", &database_url, &prefix, &listen, &[]);
         let api = format!("http://{listen}");
         let client = reqwest::Client::new();
         eventually(WAIT, "the api", || async {
@@ -172,7 +172,18 @@ impl Installation {
 
     /// Starts one more process of the installation running `components`.
     pub fn run(&self, components: &str) -> Process {
-        start(components, &self.database_url, &self.prefix, "127.0.0.1:0")
+        self.run_with(components, &[])
+    }
+
+    /// Like [`Installation::run`], with more environment.
+    pub fn run_with(&self, components: &str, env: &[(&str, &str)]) -> Process {
+        start(
+            components,
+            &self.database_url,
+            &self.prefix,
+            "127.0.0.1:0",
+            env,
+        )
     }
 
     /// Submits `count` requests for users `u0`, `u1`, …; every one must be accepted.
@@ -211,7 +222,13 @@ impl Installation {
     }
 }
 
-fn start(components: &str, database_url: &str, prefix: &str, listen: &str) -> Process {
+fn start(
+    components: &str,
+    database_url: &str,
+    prefix: &str,
+    listen: &str,
+    env: &[(&str, &str)],
+) -> Process {
     let log = std::env::temp_dir().join(format!(
         "provisioner-{components}-{}.log",
         uuid::Uuid::new_v4()
@@ -227,6 +244,7 @@ fn start(components: &str, database_url: &str, prefix: &str, listen: &str) -> Pr
         .env("PROVISIONER_PREFETCH", "10")
         // Several installations may run at once; PostgreSQL allows 100 connections.
         .env("PROVISIONER_DB_MAX_CONNECTIONS", "4")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()

@@ -97,6 +97,7 @@ async fn a_request_whose_worker_died_after_the_saas_call_adopts_the_account() {
             app.tenant_id,
             id.parse().unwrap(),
             false,
+            None,
             std::time::Duration::from_secs(60),
         )
         .await

@@ -267,6 +267,7 @@ impl Store {
         tenant_id: TenantId,
         id: RequestId,
         redelivered: bool,
+        handed_back_attempt: Option<i32>,
         lease: Duration,
     ) -> Result<ClaimOutcome, StoreError> {
         let lease_secs = lease.as_secs_f64();
@@ -279,13 +280,15 @@ impl Store {
                     OR (state = 'retrying'
                         AND (next_attempt_at IS NULL OR next_attempt_at <= now()))
                     OR (state = 'in_progress'
-                        AND ($3 OR claimed_at < now() - make_interval(secs => $4))))
+                        AND ($3 OR claimed_at < now() - make_interval(secs => $4)
+                             OR attempts = $5)))
              RETURNING *",
         )
         .bind(tenant_id.as_uuid())
         .bind(id.as_uuid())
         .bind(redelivered)
         .bind(lease_secs)
+        .bind(handed_back_attempt)
         .fetch_optional(&self.pool)
         .await?;
         if let Some(request) = claimed {

@@ -9,6 +9,7 @@ use provisioner_core::{
 };
 use provisioner_store::{Claim, ClaimOutcome, Integration, StoreError, TerminalUpdate};
 
+use crate::freeze::FreezePoint;
 use crate::pacing::Paced;
 use crate::Worker;
 
@@ -21,6 +22,12 @@ pub enum AttemptError {
     /// PostgreSQL or the broker failed; the attempt can be made again later.
     #[error(transparent)]
     Infrastructure(Box<dyn std::error::Error + Send + Sync>),
+    /// The same, while this worker held the claim of attempt `attempt`.
+    #[error("attempt {attempt} interrupted: {error}")]
+    Interrupted {
+        attempt: i32,
+        error: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl From<StoreError> for AttemptError {
@@ -40,6 +47,7 @@ impl Worker {
         &self,
         message: RequestMessage,
         redelivered: bool,
+        handed_back: Option<i32>,
         trace: &TraceParent,
     ) -> Result<(), AttemptError> {
         let claim = match self
@@ -48,6 +56,7 @@ impl Worker {
                 message.tenant_id,
                 message.request_id,
                 redelivered,
+                handed_back,
                 self.claim_lease,
             )
             .await?
@@ -76,6 +85,25 @@ impl Worker {
         let request = &claim.request;
         tracing::info!(request_id = %request.id, service = %request.service, attempt = request.attempts, "attempt started");
 
+        self.carry_out(&claim, &message, trace)
+            .await
+            .map_err(|error| match error {
+                AttemptError::Infrastructure(error) => AttemptError::Interrupted {
+                    attempt: claim.attempt(),
+                    error,
+                },
+                other => other,
+            })
+    }
+
+    /// The attempt from a claim held to its recorded outcome.
+    async fn carry_out(
+        &self,
+        claim: &Claim,
+        message: &RequestMessage,
+        trace: &TraceParent,
+    ) -> Result<(), AttemptError> {
+        let request = &claim.request;
         let integration = self
             .store
             .integration(message.tenant_id, request.integration_id.into())
@@ -97,7 +125,9 @@ impl Worker {
         if let Paced::Parked = self.pace(&claim, &integration, trace).await? {
             return Ok(());
         }
+        FreezePoint::BeforeCall.here().await;
         let outcome = self.call_service(&claim, &integration).await;
+        FreezePoint::AfterCall.here().await;
         match outcome {
             Ok(outcome) => {
                 if integration.auth_failures > 0 {

@@ -6,6 +6,7 @@
 
 mod attempt;
 mod failure;
+mod freeze;
 mod metrics;
 mod pacing;
 
@@ -13,7 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use provisioner_broker::{
-    ack, delivery_trace, requeue, run_consumer, set_aside, ConsumerSpec, Delivery, Publisher,
+    ack, delivery_trace, handed_back_attempt, requeue, run_consumer, set_aside, ConsumerSpec,
+    Delivery, Publisher,
 };
 use provisioner_connectors::Catalog;
 use provisioner_core::event::RequestMessage;
@@ -68,29 +70,53 @@ impl Worker {
         // The consumer loop already runs this in the delivery's span of the request's
         // trace; what the attempt publishes carries the same trace on.
         let trace = delivery_trace(&delivery).unwrap_or_else(TraceParent::new_root);
-        let outcome = self.attempt(message, delivery.redelivered, &trace).await;
+        let handed_back = handed_back_attempt(&delivery);
+        let outcome = self
+            .attempt(message, delivery.redelivered, handed_back, &trace)
+            .await;
         match outcome {
-            Ok(()) => ack(&delivery).await,
+            Ok(()) => {
+                freeze::FreezePoint::AfterCommit.here().await;
+                ack(&delivery).await
+            }
             Err(AttemptError::Poison(reason)) => {
                 set_aside(&self.publisher, &delivery, &reason).await
             }
             Err(AttemptError::Infrastructure(error)) => {
                 tracing::warn!(request_id = %message.request_id, error = %error,
                     "attempt interrupted by an outage; trying again after a delay");
-                self.try_later(&delivery, &message, &trace).await;
+                self.try_later(&delivery, &message, &trace, None).await;
+            }
+            Err(AttemptError::Interrupted { attempt, error }) => {
+                tracing::warn!(request_id = %message.request_id, attempt, error = %error,
+                    "attempt interrupted by an outage; handing it back");
+                self.try_later(&delivery, &message, &trace, Some(attempt))
+                    .await;
             }
         }
     }
 
     /// An outage of PostgreSQL or the broker is not the request's fault: park it for a
     /// second rather than requeue it at once, so the delivery limit is not spent in a
-    /// tight loop.
-    async fn try_later(&self, delivery: &Delivery, message: &RequestMessage, trace: &TraceParent) {
-        match self
-            .publisher
-            .publish_retry(message, Duration::from_secs(1), trace)
-            .await
-        {
+    /// tight loop. A claim this worker held goes with it, so that the copy may take it
+    /// over; otherwise the copy would find it held and wait out the lease.
+    async fn try_later(
+        &self,
+        delivery: &Delivery,
+        message: &RequestMessage,
+        trace: &TraceParent,
+        held: Option<i32>,
+    ) {
+        let pause = Duration::from_secs(1);
+        let parked = match held {
+            Some(attempt) => {
+                self.publisher
+                    .hand_back(message, pause, trace, attempt)
+                    .await
+            }
+            None => self.publisher.publish_retry(message, pause, trace).await,
+        };
+        match parked {
             Ok(()) => ack(delivery).await,
             Err(error) => {
                 tracing::warn!(error = %error, "could not park the request; requeueing");

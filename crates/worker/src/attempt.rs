@@ -118,15 +118,15 @@ impl Worker {
                 integration.status_reason.as_deref(),
             );
             return self
-                .finish(&claim, RequestState::Rejected, None, Some(error))
+                .finish(claim, RequestState::Rejected, None, Some(error))
                 .await;
         }
 
-        if let Paced::Parked = self.pace(&claim, &integration, trace).await? {
+        if let Paced::Parked = self.pace(claim, &integration, trace).await? {
             return Ok(());
         }
         FreezePoint::BeforeCall.here().await;
-        let outcome = self.call_service(&claim, &integration).await;
+        let outcome = self.call_service(claim, &integration).await;
         FreezePoint::AfterCall.here().await;
         match outcome {
             Ok(outcome) => {
@@ -140,11 +140,11 @@ impl Worker {
                 if matches!(outcome, ProvisionOutcome::AlreadyExists { .. }) {
                     tracing::info!(request_id = %request.id, "adopted an existing account");
                 }
-                self.finish(&claim, RequestState::Succeeded, external_id, None)
+                self.finish(claim, RequestState::Succeeded, external_id, None)
                     .await
             }
             Err(failure) => {
-                self.handle_failure(&claim, &integration, failure, trace)
+                self.handle_failure(claim, &integration, failure, trace)
                     .await
             }
         }

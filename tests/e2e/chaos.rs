@@ -1,84 +1,35 @@
-//! A small chaos run in every `make test`: a few hundred requests while the service
-//! fails, loses answers and worker processes are killed without warning. At the end,
+//! The chaos run of `make chaos`, smaller, in every `make test`: a few hundred requests
+//! while the service fails, rate-limits and loses answers, workers are SIGKILLed, and
+//! the run's own RabbitMQ node and PostgreSQL cluster are restarted. At the end,
 //! Jepsen-style: nothing lost, nothing done twice, every request ended and logged once.
 
-use std::time::Duration;
+use std::path::PathBuf;
 
-use provisioner_sim::{FailCreates, Faults};
-
-use crate::processes::Installation;
+use provisioner_chaos::Scenario;
 
 #[tokio::test]
-async fn killed_workers_and_a_failing_service_lose_nothing_and_double_nothing() {
-    const REQUESTS: usize = 300;
-    let faults = Faults {
-        latency_ms: 50,
-        fail_next_creates: Some(FailCreates {
-            count: 45,
-            status: 503,
-            retry_after_secs: None,
-            detail: Some("overloaded".into()),
-        }),
-        lose_next_create_responses: 30,
-        ..Faults::default()
-    };
-    let installation = Installation::start(faults).await;
-    let _projector = installation.run("projector");
-    let mut first = installation.run("worker");
-    let mut second = installation.run("worker");
+async fn kills_and_restarts_of_the_broker_and_the_database_lose_nothing_and_double_nothing() {
+    let scenario = Scenario::small(PathBuf::from(env!("CARGO_BIN_EXE_provisioner")));
+    let work_dir = std::env::temp_dir().join(format!(
+        "provisioner-chaos-test-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let keep = std::env::var_os("KEEP_PROCESS_LOGS").is_some();
+    let report = scenario
+        .run(work_dir, keep)
+        .await
+        .expect("the chaos run completes");
+    eprintln!("{report}");
 
-    // Kills while requests arrive and are worked on, so they fall before, during and
-    // after SaaS calls and commits.
-    let kills = async {
-        for pause_ms in [100, 250, 400, 600, 900] {
-            tokio::time::sleep(Duration::from_millis(pause_ms)).await;
-            first.kill();
-            first = installation.run("worker");
-            std::mem::swap(&mut first, &mut second);
-        }
-    };
-    tokio::join!(installation.submit(REQUESTS), kills);
-    installation
-        .wait_for_log_entries(REQUESTS, Duration::from_secs(150))
-        .await;
-
-    let count = |sql: &'static str| installation.count(sql);
-    let terminal = count(
-        "SELECT count(*) FROM provisioning_requests
-         WHERE state IN ('succeeded', 'failed', 'rejected', 'dead')",
-    )
-    .await;
-    let succeeded =
-        count("SELECT count(*) FROM provisioning_requests WHERE state = 'succeeded'").await;
-    let distinct_accounts =
-        count("SELECT count(DISTINCT external_account_id) FROM provisioning_requests").await;
-    let retried = count("SELECT count(*) FROM provisioning_requests WHERE attempts > 1").await;
-    let entries = count("SELECT count(*) FROM integration_log").await;
-    let logged_requests = count("SELECT count(DISTINCT request_id) FROM integration_log").await;
-    let at_service = installation.sim.stats("acme").unwrap().accounts;
-    eprintln!(
-        "accepted {REQUESTS}, terminal {terminal}, succeeded {succeeded}, accounts at the service \
-         {at_service}, distinct account ids {distinct_accounts}, log entries {entries} for \
-         {logged_requests} requests; {retried} needed more than one attempt"
-    );
-    assert_eq!(terminal, REQUESTS, "every request ended (none lost)");
+    assert_eq!(report.accepted, scenario.requests);
     assert_eq!(
-        succeeded, REQUESTS,
-        "retries and lookups carried every one through"
+        report.events.len(),
+        scenario.kills + scenario.broker_restarts + scenario.postgres_restarts,
+        "every kill and restart happened"
     );
-    assert_eq!(
-        at_service, REQUESTS,
-        "one account per request at the service"
+    assert!(
+        report.attempts > scenario.requests as i64,
+        "the faults made retries happen"
     );
-    assert_eq!(
-        distinct_accounts, REQUESTS,
-        "no two requests adopted one account"
-    );
-    assert_eq!(
-        (entries, logged_requests),
-        (REQUESTS, REQUESTS),
-        "one log entry each, none doubled"
-    );
-    drop((first, second, _projector));
-    installation.stop().await;
+    assert!(report.passed(), "{report}");
 }

@@ -185,7 +185,7 @@ async fn an_early_copy_of_a_retry_waits_until_the_retry_is_due() {
 }
 
 #[tokio::test]
-async fn a_claim_handed_back_by_its_holder_is_taken_over_at_once_and_only_that_claim() {
+async fn a_worker_that_lost_its_database_mid_attempt_takes_its_own_claim_over_and_no_other() {
     // The api only: no worker takes the request while the test claims it by hand.
     let api_only = Components {
         api: true,
@@ -196,9 +196,9 @@ async fn a_claim_handed_back_by_its_holder_is_taken_over_at_once_and_only_that_c
     let id = crate::helpers::insert_unpublished_request(&app, &integration_id, "ada").await;
     let id: provisioner_core::RequestId = id.parse().unwrap();
     let lease = Duration::from_secs(120);
-    let claim = |handed_back| {
+    let claim = |held| {
         app.store
-            .claim_request(app.tenant_id, id, false, handed_back, lease)
+            .claim_request(app.tenant_id, id, false, held, lease)
     };
     assert!(matches!(claim(None).await.unwrap(), ClaimOutcome::Claimed(c) if c.attempt() == 1));
     assert!(
@@ -207,11 +207,11 @@ async fn a_claim_handed_back_by_its_holder_is_taken_over_at_once_and_only_that_c
     );
     assert!(
         matches!(claim(Some(7)).await.unwrap(), ClaimOutcome::HeldElsewhere),
-        "a copy handed back for another attempt takes nothing over"
+        "holding another attempt gives no right to this one"
     );
     assert!(
         matches!(claim(Some(1)).await.unwrap(), ClaimOutcome::Claimed(c) if c.attempt() == 2),
-        "the holder of attempt 1 handed it back"
+        "the holder of attempt 1 takes it up again"
     );
     app.stop().await;
 }

@@ -16,7 +16,5 @@ pub use depths::watch_queue_depths;
 pub use error::BrokerError;
 pub use lapin::message::Delivery;
 pub use lapin::{Channel, Connection, Consumer};
-pub use publisher::{
-    delivery_trace, handed_back_attempt, Publisher, HANDED_BACK_HEADER, TRACEPARENT_HEADER,
-};
+pub use publisher::{delivery_trace, Publisher, TRACEPARENT_HEADER};
 pub use topology::{DelayQueue, Topology, DELAY_BUCKETS_SECS, REASON_HEADER};

@@ -199,22 +199,6 @@ impl Publisher {
             .await
     }
 
-    /// Parks a request whose attempt `attempt` this worker claimed but could not carry
-    /// through (its database or broker went away): the copy says so, which lets the
-    /// next worker take the claim over at once instead of waiting out its lease.
-    pub async fn hand_back(
-        &self,
-        message: &RequestMessage,
-        delay: Duration,
-        trace: &TraceParent,
-        attempt: i32,
-    ) -> Result<(), BrokerError> {
-        let mut headers = FieldTable::default();
-        headers.insert(HANDED_BACK_HEADER.into(), AMQPValue::LongInt(attempt));
-        let properties = BasicProperties::default().with_headers(headers);
-        self.park(message, delay, trace, properties).await
-    }
-
     async fn park(
         &self,
         message: &RequestMessage,
@@ -303,18 +287,6 @@ fn with_traceparent(properties: BasicProperties, traceparent: &str) -> BasicProp
         AMQPValue::LongString(traceparent.into()),
     );
     properties.with_headers(headers)
-}
-
-/// The header of a copy handed back by the worker that held attempt N of the request.
-pub const HANDED_BACK_HEADER: &str = "x-provisioner-handed-back-attempt";
-
-/// The attempt whose holder handed this delivery back, if it was handed back.
-pub fn handed_back_attempt(delivery: &lapin::message::Delivery) -> Option<i32> {
-    let headers = delivery.properties.headers().as_ref()?;
-    match headers.inner().get(HANDED_BACK_HEADER)? {
-        AMQPValue::LongInt(attempt) => Some(*attempt),
-        _ => None,
-    }
 }
 
 /// The trace a delivery carries in its `traceparent` header, if any.

@@ -45,7 +45,16 @@ async fn main() -> ExitCode {
     }
     let work_dir = std::env::temp_dir().join(format!("provisioner-chaos-{}", std::process::id()));
     eprintln!("chaos: working in {}", work_dir.display());
-    match scenario.run(work_dir.clone(), keep).await {
+    // Ctrl-C drops the run, and with it the broker node, the database and every
+    // process it started.
+    let outcome = tokio::select! {
+        outcome = scenario.run(work_dir.clone(), keep) => outcome,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("chaos: interrupted; stopping everything it started");
+            return ExitCode::from(130);
+        }
+    };
+    match outcome {
         Ok(report) => {
             println!("{report}");
             if keep {

@@ -154,12 +154,15 @@ impl RabbitNode {
     pub async fn queue_depths(&self) -> anyhow::Result<Vec<(String, u64)>> {
         let mut list = self.server_command("rabbitmqctl")?;
         list.args(["-n", &self.name, "-q", "list_queues", "name", "messages"]);
+        list.args(["--formatter", "json"]);
         let text = run(list, "rabbitmqctl list_queues").await?;
-        Ok(text
-            .lines()
-            .filter_map(|line| {
-                let (name, count) = line.split_once('\t')?;
-                Some((name.to_owned(), count.trim().parse().ok()?))
+        let queues: Vec<serde_json::Value> = serde_json::from_str(text.trim())
+            .with_context(|| format!("rabbitmqctl list_queues printed {text:?}"))?;
+        Ok(queues
+            .iter()
+            .filter_map(|queue| {
+                let name = queue["name"].as_str()?.to_owned();
+                Some((name, queue["messages"].as_u64()?))
             })
             .collect())
     }

@@ -29,6 +29,8 @@ pub struct Report {
     /// Accounts created twice for one request's account, at the service, plus
     /// requests that adopted an account another request owns.
     pub duplicate_accounts_at_service: u64,
+    /// Which: `workspace/key`.
+    pub duplicated_keys: Vec<String>,
     pub shared_account_ids: usize,
     pub accounts_at_service: u64,
     pub log_missing: usize,
@@ -195,6 +197,9 @@ impl fmt::Display for Report {
         ];
         for (name, value) in rows {
             writeln!(f, "  {name:<24} {value}")?;
+        }
+        for key in &self.duplicated_keys {
+            writeln!(f, "  created twice: {key}")?;
         }
         for exited in &self.exited_on_their_own {
             writeln!(f, "  exited on its own: {exited}")?;

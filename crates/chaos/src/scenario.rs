@@ -84,6 +84,24 @@ impl Scenario {
         })
     }
 
+    /// The version that runs in every `make test`: a few hundred requests, the same
+    /// kinds of trouble, fewer of them.
+    pub fn small(binary: PathBuf) -> Self {
+        Self {
+            requests: 300,
+            integrations: 4,
+            kills: 2,
+            down_for: Duration::from_secs(3),
+            error_percent: 20,
+            latency_ms: 50,
+            retry_base_delay_seconds: 0.5,
+            retry_max_delay_seconds: 3.0,
+            submitters: 8,
+            drain_timeout: Duration::from_secs(240),
+            ..Self::full(binary)
+        }
+    }
+
     pub fn faults(&self) -> Value {
         json!({
             "latency_jitter_ms": self.latency_ms,
@@ -168,6 +186,13 @@ impl Scenario {
             report.duplicate_accounts_at_service +=
                 stats["duplicate_accounts"].as_u64().unwrap_or(0);
             report.accounts_at_service += stats["accounts"].as_u64().unwrap_or(0);
+            for key in stats["duplicated_keys"].as_array().into_iter().flatten() {
+                let key = key.as_str().unwrap_or_default();
+                report.duplicated_keys.push(format!(
+                    "{} ({}) {key}",
+                    target.sim_workspace, target.service
+                ));
+            }
         }
         report.dead_letter_messages = rabbit
             .queue_depths()

@@ -86,6 +86,9 @@ pub struct WorkspaceStats {
     /// the workspace allows duplicates).
     #[serde(default)]
     pub duplicate_accounts: u64,
+    /// Those keys, to look into.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duplicated_keys: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -228,6 +231,16 @@ impl Workspace {
             create_calls: self.create_calls,
             create_calls_by_user_name: self.create_calls_by_user_name.clone(),
             duplicate_accounts: self.accounts_by_key.values().filter(|&&n| n > 1).count() as u64,
+            duplicated_keys: {
+                let mut keys: Vec<String> = self
+                    .accounts_by_key
+                    .iter()
+                    .filter(|(_, &n)| n > 1)
+                    .map(|(key, _)| key.clone())
+                    .collect();
+                keys.sort();
+                keys
+            },
         }
     }
 

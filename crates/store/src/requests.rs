@@ -260,14 +260,15 @@ impl Store {
     }
 
     /// Takes a request for one attempt. A request already in progress is taken over only
-    /// when the broker redelivered its message (the holder's channel closed) or its claim
-    /// is older than `lease`.
+    /// when the broker redelivered its message (the holder's channel closed), its claim
+    /// is older than `lease`, or the caller itself held attempt `held_attempt` of it and
+    /// lost its database midway.
     pub async fn claim_request(
         &self,
         tenant_id: TenantId,
         id: RequestId,
         redelivered: bool,
-        handed_back_attempt: Option<i32>,
+        held_attempt: Option<i32>,
         lease: Duration,
     ) -> Result<ClaimOutcome, StoreError> {
         let lease_secs = lease.as_secs_f64();
@@ -288,7 +289,7 @@ impl Store {
         .bind(id.as_uuid())
         .bind(redelivered)
         .bind(lease_secs)
-        .bind(handed_back_attempt)
+        .bind(held_attempt)
         .fetch_optional(&self.pool)
         .await?;
         if let Some(request) = claimed {

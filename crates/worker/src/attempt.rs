@@ -47,7 +47,7 @@ impl Worker {
         &self,
         message: RequestMessage,
         redelivered: bool,
-        handed_back: Option<i32>,
+        held: Option<i32>,
         trace: &TraceParent,
     ) -> Result<(), AttemptError> {
         let claim = match self
@@ -56,7 +56,7 @@ impl Worker {
                 message.tenant_id,
                 message.request_id,
                 redelivered,
-                handed_back,
+                held,
                 self.claim_lease,
             )
             .await?

@@ -13,9 +13,9 @@ mod pacing;
 use std::sync::Arc;
 use std::time::Duration;
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use provisioner_broker::{
-    ack, delivery_trace, handed_back_attempt, requeue, run_consumer, set_aside, ConsumerSpec,
-    Delivery, Publisher,
+    ack, delivery_trace, run_consumer, set_aside, ConsumerSpec, Delivery, Publisher,
 };
 use provisioner_connectors::Catalog;
 use provisioner_core::event::RequestMessage;
@@ -70,59 +70,49 @@ impl Worker {
         // The consumer loop already runs this in the delivery's span of the request's
         // trace; what the attempt publishes carries the same trace on.
         let trace = delivery_trace(&delivery).unwrap_or_else(TraceParent::new_root);
-        let handed_back = handed_back_attempt(&delivery);
-        let outcome = self
-            .attempt(message, delivery.redelivered, handed_back, &trace)
-            .await;
-        match outcome {
-            Ok(()) => {
-                freeze::FreezePoint::AfterCommit.here().await;
-                ack(&delivery).await
-            }
-            Err(AttemptError::Poison(reason)) => {
-                set_aside(&self.publisher, &delivery, &reason).await
-            }
-            Err(AttemptError::Infrastructure(error)) => {
-                tracing::warn!(request_id = %message.request_id, error = %error,
-                    "attempt interrupted by an outage; trying again after a delay");
-                self.try_later(&delivery, &message, &trace, None).await;
-            }
-            Err(AttemptError::Interrupted { attempt, error }) => {
-                tracing::warn!(request_id = %message.request_id, attempt, error = %error,
-                    "attempt interrupted by an outage; handing it back");
-                self.try_later(&delivery, &message, &trace, Some(attempt))
-                    .await;
-            }
+        // An outage of PostgreSQL or the broker is not the request's fault. The worker
+        // keeps the message and tries again after a pause: handing it back to the broker
+        // would spend one of its deliveries (a quorum queue dead-letters a message whose
+        // deliveries run out), and a copy would lose the delivery's right to take over a
+        // claim. If the broker is what went away, the consumer ends this task and the
+        // broker delivers the message again, marked redelivered.
+        let mut held = None;
+        let mut pauses = outage_pauses();
+        loop {
+            let outcome = self
+                .attempt(message, delivery.redelivered, held, &trace)
+                .await;
+            let error = match outcome {
+                Ok(()) => {
+                    freeze::FreezePoint::AfterCommit.here().await;
+                    return ack(&delivery).await;
+                }
+                Err(AttemptError::Poison(reason)) => {
+                    return set_aside(&self.publisher, &delivery, &reason).await
+                }
+                Err(AttemptError::Infrastructure(error)) => error,
+                // The claim is this worker's own: the next try takes it over at once.
+                Err(AttemptError::Interrupted { attempt, error }) => {
+                    held = Some(attempt);
+                    error
+                }
+            };
+            let pause = pauses.next().unwrap_or(Duration::from_secs(5));
+            tracing::warn!(request_id = %message.request_id, error = %error,
+                retry_in_ms = pause.as_millis() as u64,
+                "attempt interrupted by an outage; trying again");
+            tokio::time::sleep(pause).await;
         }
     }
+}
 
-    /// An outage of PostgreSQL or the broker is not the request's fault: park it for a
-    /// second rather than requeue it at once, so the delivery limit is not spent in a
-    /// tight loop. A claim this worker held goes with it, so that the copy may take it
-    /// over; otherwise the copy would find it held and wait out the lease.
-    async fn try_later(
-        &self,
-        delivery: &Delivery,
-        message: &RequestMessage,
-        trace: &TraceParent,
-        held: Option<i32>,
-    ) {
-        let pause = Duration::from_secs(1);
-        let parked = match held {
-            Some(attempt) => {
-                self.publisher
-                    .hand_back(message, pause, trace, attempt)
-                    .await
-            }
-            None => self.publisher.publish_retry(message, pause, trace).await,
-        };
-        match parked {
-            Ok(()) => ack(delivery).await,
-            Err(error) => {
-                tracing::warn!(error = %error, "could not park the request; requeueing");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                requeue(delivery).await;
-            }
-        }
-    }
+/// Growing pauses with jitter, so workers that lost their database together do not
+/// all come back in the same instant; never ends.
+fn outage_pauses() -> impl Iterator<Item = Duration> {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(100))
+        .with_max_delay(Duration::from_secs(5))
+        .with_jitter()
+        .without_max_times()
+        .build()
 }

@@ -40,6 +40,7 @@ pub fn test_settings(database_url: String) -> Settings {
         // test waits for.
         amqp_queue_expiry_seconds: Some(120),
         prefetch: 20,
+        claim_lease_seconds: 60,
         allow_private_networks: true,
         credential_keys: None,
         drain_seconds: 5,

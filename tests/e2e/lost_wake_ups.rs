@@ -196,17 +196,17 @@ async fn a_worker_that_lost_its_database_mid_attempt_takes_its_own_claim_over_an
     let id = crate::helpers::insert_unpublished_request(&app, &integration_id, "ada").await;
     let id: provisioner_core::RequestId = id.parse().unwrap();
     let lease = Duration::from_secs(120);
-    let claim = |held| {
-        app.store
-            .claim_request(app.tenant_id, id, false, held, lease)
-    };
+    let claim = |held| app.store.claim_request(app.tenant_id, id, held, lease);
     assert!(matches!(claim(None).await.unwrap(), ClaimOutcome::Claimed(c) if c.attempt() == 1));
     assert!(
-        matches!(claim(None).await.unwrap(), ClaimOutcome::HeldElsewhere),
-        "a plain copy waits out the lease"
+        matches!(claim(None).await.unwrap(), ClaimOutcome::HeldElsewhere(_)),
+        "a redelivered or copied message waits out the lease"
     );
     assert!(
-        matches!(claim(Some(7)).await.unwrap(), ClaimOutcome::HeldElsewhere),
+        matches!(
+            claim(Some(7)).await.unwrap(),
+            ClaimOutcome::HeldElsewhere(_)
+        ),
         "holding another attempt gives no right to this one"
     );
     assert!(

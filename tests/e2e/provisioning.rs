@@ -96,7 +96,6 @@ async fn a_request_whose_worker_died_after_the_saas_call_adopts_the_account() {
         .claim_request(
             app.tenant_id,
             id.parse().unwrap(),
-            false,
             None,
             std::time::Duration::from_secs(60),
         )

@@ -42,6 +42,8 @@ pub struct Scenario {
     /// Random extra latency of every simulated call, up to this.
     pub latency_ms: u64,
     pub max_attempts: u32,
+    /// How long a dead worker's claims last before another worker takes them over.
+    pub claim_lease_seconds: u64,
     /// The integrations' retry policy: short waits, so the run drains in minutes.
     pub retry_base_delay_seconds: f64,
     pub retry_max_delay_seconds: f64,
@@ -68,6 +70,7 @@ impl Scenario {
             lost_answer_percent: 5,
             latency_ms: 100,
             max_attempts: 8,
+            claim_lease_seconds: 60,
             retry_base_delay_seconds: 1.0,
             retry_max_delay_seconds: 10.0,
             submitters: 32,
@@ -94,6 +97,7 @@ impl Scenario {
             down_for: Duration::from_secs(3),
             error_percent: 20,
             latency_ms: 50,
+            claim_lease_seconds: 10,
             retry_base_delay_seconds: 0.5,
             retry_max_delay_seconds: 3.0,
             submitters: 8,
@@ -140,6 +144,7 @@ impl Scenario {
             &database_url,
             &rabbit.amqp_url(),
             self.workers,
+            self.claim_lease_seconds,
         )
         .await?;
         let faults = self.faults();

@@ -17,6 +17,7 @@ struct Launcher {
     log_dir: PathBuf,
     database_url: String,
     amqp_url: String,
+    claim_lease_seconds: u64,
 }
 
 impl Launcher {
@@ -30,7 +31,11 @@ impl Launcher {
             .env("PROVISIONER_ALLOW_PRIVATE_NETWORKS", "true")
             .env("PROVISIONER_PREFETCH", "50")
             .env("PROVISIONER_DB_MAX_CONNECTIONS", "8")
-            .env("PROVISIONER_LOG_FORMAT", "text");
+            .env("PROVISIONER_LOG_FORMAT", "text")
+            .env(
+                "PROVISIONER_CLAIM_LEASE_SECONDS",
+                self.claim_lease_seconds.to_string(),
+            );
         Process::spawn(name, command, &self.log_dir)
     }
 }
@@ -62,6 +67,7 @@ impl System {
         database_url: &str,
         amqp_url: &str,
         workers: usize,
+        claim_lease_seconds: u64,
     ) -> anyhow::Result<Self> {
         let status = Command::new(binary)
             .arg("migrate")
@@ -93,6 +99,7 @@ impl System {
             log_dir: log_dir.to_owned(),
             database_url: database_url.to_owned(),
             amqp_url: amqp_url.to_owned(),
+            claim_lease_seconds,
         };
         let mut system = Self {
             api_process: launcher.serve("api", "api,relay", &api_listen)?,

@@ -56,6 +56,12 @@ pub struct Settings {
     #[arg(long, env = "PROVISIONER_CREDENTIAL_KEYS", hide_env_values = true)]
     pub credential_keys: Option<String>,
 
+    /// Seconds a worker's claim on a request lasts. Only then may another worker take
+    /// the request over (after a crash); an attempt's SaaS calls are cut off at three
+    /// quarters of it, so a claim is never taken from a worker still calling.
+    #[arg(long, env = "PROVISIONER_CLAIM_LEASE_SECONDS", default_value_t = 60)]
+    pub claim_lease_seconds: u64,
+
     /// Seconds in-flight work may take to finish after SIGTERM.
     #[arg(long, env = "PROVISIONER_DRAIN_SECONDS", default_value_t = 20)]
     pub drain_seconds: u64,

@@ -153,7 +153,10 @@ pub async fn serve(
         ));
     }
     if components.worker {
-        let worker = Worker::new(store.clone(), publisher.clone(), catalog.clone());
+        let worker = Worker::new(store.clone(), publisher.clone(), catalog.clone())
+            .with_claim_lease(std::time::Duration::from_secs(
+                settings.claim_lease_seconds.max(4),
+            ));
         tasks.spawn(worker.run(
             consumer("provisioner-worker", topology.requests_queue()),
             shutdown.clone(),

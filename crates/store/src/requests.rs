@@ -112,8 +112,8 @@ pub enum ClaimOutcome {
     Claimed(Box<Claim>),
     /// The request already ended; the message is a duplicate.
     AlreadyTerminal,
-    /// Another worker holds it right now.
-    HeldElsewhere,
+    /// Another worker holds it; its claim lasts this much longer.
+    HeldElsewhere(Duration),
     /// It waits for a retry that is due only after this long: the message is an early
     /// copy (the relay re-sent a wake-up, or an outage parked it for a second).
     NotDue(Duration),
@@ -260,14 +260,15 @@ impl Store {
     }
 
     /// Takes a request for one attempt. A request already in progress is taken over only
-    /// when the broker redelivered its message (the holder's channel closed), its claim
-    /// is older than `lease`, or the caller itself held attempt `held_attempt` of it and
-    /// lost its database midway.
+    /// when its claim is older than `lease` (its holder died: no holder calls the SaaS
+    /// that long), or when the caller itself held attempt `held_attempt` of it and lost
+    /// its database midway. Not on a redelivery alone: another copy of the message may
+    /// be in the hands of a live worker, and two workers creating one account at once
+    /// could both miss the other's in a lookup.
     pub async fn claim_request(
         &self,
         tenant_id: TenantId,
         id: RequestId,
-        redelivered: bool,
         held_attempt: Option<i32>,
         lease: Duration,
     ) -> Result<ClaimOutcome, StoreError> {
@@ -281,13 +282,12 @@ impl Store {
                     OR (state = 'retrying'
                         AND (next_attempt_at IS NULL OR next_attempt_at <= now()))
                     OR (state = 'in_progress'
-                        AND ($3 OR claimed_at < now() - make_interval(secs => $4)
-                             OR attempts = $5)))
+                        AND (claimed_at < now() - make_interval(secs => $3)
+                             OR attempts = $4)))
              RETURNING *",
         )
         .bind(tenant_id.as_uuid())
         .bind(id.as_uuid())
-        .bind(redelivered)
         .bind(lease_secs)
         .bind(held_attempt)
         .fetch_optional(&self.pool)
@@ -295,23 +295,27 @@ impl Store {
         if let Some(request) = claimed {
             return Ok(ClaimOutcome::Claimed(Box::new(Claim { request })));
         }
-        let due_in: Option<(String, Option<f64>)> = sqlx::query_as(
-            "SELECT state, extract(epoch FROM next_attempt_at - now())::float8
+        let due_in: Option<(String, Option<f64>, Option<f64>)> = sqlx::query_as(
+            "SELECT state, extract(epoch FROM next_attempt_at - now())::float8,
+                    extract(epoch FROM claimed_at + make_interval(secs => $3) - now())::float8
              FROM provisioning_requests WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant_id.as_uuid())
         .bind(id.as_uuid())
+        .bind(lease_secs)
         .fetch_optional(&self.pool)
         .await?;
         Ok(match due_in {
             None => ClaimOutcome::NotFound,
-            Some((state, _)) if state.parse().is_ok_and(RequestState::is_terminal) => {
+            Some((state, _, _)) if state.parse().is_ok_and(RequestState::is_terminal) => {
                 ClaimOutcome::AlreadyTerminal
             }
-            Some((state, Some(seconds))) if state == "retrying" && seconds > 0.0 => {
+            Some((state, Some(seconds), _)) if state == "retrying" && seconds > 0.0 => {
                 ClaimOutcome::NotDue(Duration::from_secs_f64(seconds))
             }
-            Some(_) => ClaimOutcome::HeldElsewhere,
+            Some((_, _, lease_left)) => ClaimOutcome::HeldElsewhere(Duration::from_secs_f64(
+                lease_left.unwrap_or(0.0).max(0.0),
+            )),
         })
     }
 

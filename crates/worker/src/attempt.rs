@@ -46,7 +46,6 @@ impl Worker {
     pub(crate) async fn attempt(
         &self,
         message: RequestMessage,
-        redelivered: bool,
         held: Option<i32>,
         trace: &TraceParent,
     ) -> Result<(), AttemptError> {
@@ -55,15 +54,24 @@ impl Worker {
             .claim_request(
                 message.tenant_id,
                 message.request_id,
-                redelivered,
                 held,
                 self.claim_lease,
             )
             .await?
         {
             ClaimOutcome::Claimed(claim) => claim,
-            ClaimOutcome::AlreadyTerminal | ClaimOutcome::HeldElsewhere => {
+            ClaimOutcome::AlreadyTerminal => {
                 tracing::debug!(request_id = %message.request_id, "duplicate delivery skipped");
+                return Ok(());
+            }
+            ClaimOutcome::HeldElsewhere(lease_left) => {
+                // Another copy is being worked on, or its worker died. This copy waits
+                // for the claim to end: then the request is finished, waiting for a retry,
+                // or free to take over. Dropping it would leave a dead worker's request to
+                // the relay's slower sweep.
+                let wait = lease_left + std::time::Duration::from_secs(1);
+                tracing::debug!(request_id = %message.request_id, wait_ms = wait.as_millis() as u64, "held elsewhere; waiting for the claim to end");
+                self.publisher.publish_retry(&message, wait, trace).await?;
                 return Ok(());
             }
             ClaimOutcome::NotDue(remaining) => {
@@ -177,13 +185,23 @@ impl Worker {
         let empty = serde_json::Map::new();
         let account = request.account.as_object().unwrap_or(&empty);
         let started = std::time::Instant::now();
-        let result = provision(
+        let calls = provision(
             connector.as_ref(),
             &target,
             account,
             claim.may_have_reached_before(),
-        )
-        .await;
+        );
+        let budget = self.call_budget();
+        let result = tokio::time::timeout(budget, calls)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ConnectorFailure::Transient {
+                    cause: format!(
+                        "the service did not finish answering within {} s; the attempt was                          cut off so that its claim cannot outlive it",
+                        budget.as_secs()
+                    ),
+                })
+            });
         crate::metrics::connector_called(&request.service, started, &result);
         result
     }

@@ -45,8 +45,19 @@ impl Worker {
             publisher,
             catalog,
             auth_failure_threshold: AUTH_FAILURES_BEFORE_ERROR,
-            claim_lease: Duration::from_secs(120),
+            claim_lease: Duration::from_secs(60),
         }
+    }
+
+    pub fn with_claim_lease(mut self, lease: Duration) -> Self {
+        self.claim_lease = lease;
+        self
+    }
+
+    /// How long an attempt's SaaS calls may take: well inside the lease, so that no
+    /// other worker takes a request over while this one may still be creating it.
+    pub(crate) fn call_budget(&self) -> Duration {
+        self.claim_lease * 3 / 4
     }
 
     pub async fn run(self, spec: ConsumerSpec, shutdown: CancellationToken) {
@@ -79,9 +90,7 @@ impl Worker {
         let mut held = None;
         let mut pauses = outage_pauses();
         loop {
-            let outcome = self
-                .attempt(message, delivery.redelivered, held, &trace)
-                .await;
+            let outcome = self.attempt(message, held, &trace).await;
             let error = match outcome {
                 Ok(()) => {
                     freeze::FreezePoint::AfterCommit.here().await;

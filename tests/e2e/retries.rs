@@ -356,3 +356,35 @@ async fn an_integrations_retry_overrides_can_be_changed_and_cleared() {
     assert_eq!(github["retry_policy"]["base_delay_seconds"], 60.0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_last_attempt_whose_create_landed_without_an_answer_is_adopted_not_dead() {
+    let app = spawn_app().await;
+    let integration = integration_with(
+        &app,
+        "acme",
+        json!({"max_attempts": 2, "retry_base_delay_seconds": 0.05, "retry_jitter": "none"}),
+    )
+    .await;
+    app.sim
+        .set_faults(
+            "acme",
+            Faults {
+                lose_next_create_responses: 1,
+                ..failing_creates(1, 503, None)
+            },
+        )
+        .unwrap();
+
+    let id = app
+        .submit(&json!({"integration_id": integration["id"], "account": scim_account("ada")}))
+        .await;
+    let request = app.wait_until_finished(&id).await;
+
+    assert_eq!(request["state"], "succeeded", "{request}");
+    assert_eq!(request["attempts"], 2);
+    let stats = app.sim.stats("acme").unwrap();
+    assert_eq!(stats.accounts, 1);
+    assert_eq!(request["external_account_id"], app.sim.users("acme").unwrap()[0]["id"]);
+    app.stop().await;
+}

@@ -1,7 +1,9 @@
 //! One attempt at one request, from claim to recorded outcome.
 
+use std::sync::Arc;
+
 use provisioner_broker::BrokerError;
-use provisioner_connectors::{provision, IntegrationTarget};
+use provisioner_connectors::{provision, Connector, IntegrationTarget};
 use provisioner_core::event::RequestMessage;
 use provisioner_core::trace::TraceParent;
 use provisioner_core::{
@@ -158,11 +160,12 @@ impl Worker {
         }
     }
 
-    async fn call_service(
+    /// The service's connector and where it calls, or why it cannot call at all.
+    fn connector_for(
         &self,
         claim: &Claim,
         integration: &Integration,
-    ) -> Result<ProvisionOutcome, ConnectorFailure> {
+    ) -> Result<(Arc<dyn Connector>, IntegrationTarget), ConnectorFailure> {
         let request = &claim.request;
         let Some(connector) = self.catalog.connector(&request.service) else {
             return Err(ConnectorFailure::Permanent {
@@ -182,6 +185,33 @@ impl Worker {
             base_url,
             credentials: integration.credentials.clone(),
         };
+        Ok((connector, target))
+    }
+
+    /// Whether the request's account exists at the service after all: asked before a
+    /// request is given up, since the last attempt's create may have landed though its
+    /// answer did not. A failed lookup counts as not found.
+    pub(crate) async fn find_existing(
+        &self,
+        claim: &Claim,
+        integration: &Integration,
+    ) -> Option<String> {
+        let (connector, target) = self.connector_for(claim, integration).ok()?;
+        let account = claim.request.account.as_object()?;
+        let lookup = connector.find(&target, account);
+        match tokio::time::timeout(self.call_budget(), lookup).await {
+            Ok(Ok(found)) => found,
+            _ => None,
+        }
+    }
+
+    async fn call_service(
+        &self,
+        claim: &Claim,
+        integration: &Integration,
+    ) -> Result<ProvisionOutcome, ConnectorFailure> {
+        let request = &claim.request;
+        let (connector, target) = self.connector_for(claim, integration)?;
         let empty = serde_json::Map::new();
         let account = request.account.as_object().unwrap_or(&empty);
         let started = std::time::Instant::now();
@@ -197,7 +227,7 @@ impl Worker {
             .unwrap_or_else(|_| {
                 Err(ConnectorFailure::Transient {
                     cause: format!(
-                        "the service did not finish answering within {} s; the attempt was                          cut off so that its claim cannot outlive it",
+                        "the service did not finish answering within {} s; the attempt was cut off so that its claim cannot outlive it",
                         budget.as_secs()
                     ),
                 })

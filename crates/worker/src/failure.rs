@@ -42,7 +42,7 @@ impl Worker {
                         .finish(claim, RequestState::Rejected, None, Some(error))
                         .await;
                 }
-                self.retry_or_give_up(claim, &policy, &failure, error, trace)
+                self.retry_or_give_up(claim, integration, &policy, &failure, error, trace)
                     .await
             }
             ConnectorFailure::RateLimited { retry_after } => {
@@ -52,11 +52,11 @@ impl Worker {
                     .unwrap_or(std::time::Duration::from_secs(1))
                     .min(policy.cap());
                 self.store.pause_calls(integration.id.into(), pause).await?;
-                self.retry_or_give_up(claim, &policy, &failure, error, trace)
+                self.retry_or_give_up(claim, integration, &policy, &failure, error, trace)
                     .await
             }
             ConnectorFailure::Transient { .. } => {
-                self.retry_or_give_up(claim, &policy, &failure, error, trace)
+                self.retry_or_give_up(claim, integration, &policy, &failure, error, trace)
                     .await
             }
         }
@@ -104,6 +104,7 @@ impl Worker {
     async fn retry_or_give_up(
         &self,
         claim: &Claim,
+        integration: &Integration,
         policy: &RetryPolicy,
         failure: &ConnectorFailure,
         error: RequestError,
@@ -147,6 +148,17 @@ impl Worker {
                 policy.deadline.as_secs()
             ),
         };
+        if matches!(failure, ConnectorFailure::Transient { .. }) {
+            // A transient failure may hide a create that landed (its answer lost, or
+            // cut off): look once more before calling the request dead.
+            if let Some(external_id) = self.find_existing(claim, integration).await {
+                tracing::info!(request_id = %request.id, external_id,
+                    "the account exists after all; adopted instead of giving up");
+                return self
+                    .finish(claim, RequestState::Succeeded, Some(external_id), None)
+                    .await;
+            }
+        }
         let dead = self
             .finish(claim, RequestState::Dead, None, Some(error.clone()))
             .await;

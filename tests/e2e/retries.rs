@@ -385,6 +385,9 @@ async fn a_last_attempt_whose_create_landed_without_an_answer_is_adopted_not_dea
     assert_eq!(request["attempts"], 2);
     let stats = app.sim.stats("acme").unwrap();
     assert_eq!(stats.accounts, 1);
-    assert_eq!(request["external_account_id"], app.sim.users("acme").unwrap()[0]["id"]);
+    assert_eq!(
+        request["external_account_id"],
+        app.sim.users("acme").unwrap()[0]["id"]
+    );
     app.stop().await;
 }

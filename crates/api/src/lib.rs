@@ -42,6 +42,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/integrations"),
     ("POST", "/v1/integrations"),
     ("GET", "/v1/integrations/{id}"),
+    ("PATCH", "/v1/integrations/{id}"),
     ("POST", "/v1/integrations/{id}/check"),
     ("GET", "/v1/employees"),
     ("POST", "/v1/employees"),
@@ -76,7 +77,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/integrations",
             get(routes::integrations::list).post(routes::integrations::create),
         )
-        .route("/v1/integrations/{id}", get(routes::integrations::show))
+        .route(
+            "/v1/integrations/{id}",
+            get(routes::integrations::show).patch(routes::integrations::update),
+        )
         .route(
             "/v1/integrations/{id}/check",
             post(routes::integrations::check),

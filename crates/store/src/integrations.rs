@@ -17,6 +17,17 @@ pub struct NewIntegration {
     pub requests_per_second: Option<f64>,
     /// Attempts before a request is dead; `None` keeps the default policy.
     pub max_attempts: Option<i32>,
+    /// Calls that may be in flight at once, across every worker; `None` leaves it to
+    /// the service's default.
+    pub max_concurrent_calls: Option<i32>,
+}
+
+/// A change to an integration's call limits: `None` leaves a limit as it is,
+/// `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct CallLimitsUpdate {
+    pub requests_per_second: Option<Option<f64>>,
+    pub max_concurrent_calls: Option<Option<i32>>,
 }
 
 /// An integration with its credentials opened. When they cannot be opened (a key that
@@ -34,6 +45,7 @@ pub struct Integration {
     pub status_reason: Option<String>,
     pub requests_per_second: Option<f64>,
     pub max_attempts: Option<i32>,
+    pub max_concurrent_calls: Option<i32>,
     pub checked_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
 }
@@ -54,6 +66,7 @@ struct IntegrationRow {
     status_reason: Option<String>,
     requests_per_second: Option<f64>,
     max_attempts: Option<i32>,
+    max_concurrent_calls: Option<i32>,
     checked_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
 }
@@ -81,7 +94,8 @@ impl Integration {
 
 const COLUMNS: &str =
     "id, tenant_id, service, workspace, base_url, credentials, sealed_credentials, \
-                       credentials_key, status, status_reason, requests_per_second, max_attempts, checked_at, created_at";
+                       credentials_key, status, status_reason, requests_per_second, max_attempts, \
+                       max_concurrent_calls, checked_at, created_at";
 
 impl Store {
     fn open_row(&self, row: IntegrationRow) -> Integration {
@@ -118,6 +132,7 @@ impl Store {
             status_reason,
             requests_per_second: row.requests_per_second,
             max_attempts: row.max_attempts,
+            max_concurrent_calls: row.max_concurrent_calls,
             checked_at: row.checked_at,
             created_at: row.created_at,
         }
@@ -137,8 +152,9 @@ impl Store {
         let row = sqlx::query_as(&format!(
             "INSERT INTO integrations
                  (id, tenant_id, service, workspace, base_url, sealed_credentials,
-                  credentials_key, status, status_reason, requests_per_second, max_attempts)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
+                  credentials_key, status, status_reason, requests_per_second, max_attempts,
+                  max_concurrent_calls)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {COLUMNS}"
         ))
         .bind(id)
         .bind(tenant_id.as_uuid())
@@ -151,6 +167,7 @@ impl Store {
         .bind(&new.status_reason)
         .bind(new.requests_per_second)
         .bind(new.max_attempts)
+        .bind(new.max_concurrent_calls)
         .fetch_one(&self.pool)
         .await?;
         Ok(self.open_row(row))
@@ -200,6 +217,31 @@ impl Store {
         .await?;
         row.map(|row| self.open_row(row))
             .ok_or(StoreError::NotFound)
+    }
+
+    /// Changes the integration's call limits; a `None` leaves that limit as it is, a
+    /// `Some(None)` clears it (back to the service's default).
+    pub async fn set_call_limits(
+        &self,
+        tenant_id: TenantId,
+        id: IntegrationId,
+        limits: &CallLimitsUpdate,
+    ) -> Result<Option<Integration>, StoreError> {
+        let row = sqlx::query_as(&format!(
+            "UPDATE integrations
+             SET requests_per_second = CASE WHEN $3 THEN $4 ELSE requests_per_second END,
+                 max_concurrent_calls = CASE WHEN $5 THEN $6 ELSE max_concurrent_calls END
+             WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
+        ))
+        .bind(tenant_id.as_uuid())
+        .bind(id.as_uuid())
+        .bind(limits.requests_per_second.is_some())
+        .bind(limits.requests_per_second.flatten())
+        .bind(limits.max_concurrent_calls.is_some())
+        .bind(limits.max_concurrent_calls.flatten())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| self.open_row(row)))
     }
 
     /// Seals every credential not yet sealed with the current key: rows from before

@@ -86,10 +86,12 @@ impl Worker {
                 .await;
         }
 
-        if let Paced::Parked = self.pace(&claim, &integration, trace).await? {
-            return Ok(());
-        }
+        let lease = match self.pace(&claim, &integration, trace).await? {
+            Paced::Go(lease) => lease,
+            Paced::Parked => return Ok(()),
+        };
         let outcome = self.call_service(&claim, &integration).await;
+        self.end_call(lease).await;
         match outcome {
             Ok(outcome) => {
                 let external_id = Some(outcome.external_id().to_owned());

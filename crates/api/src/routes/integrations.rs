@@ -3,7 +3,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use provisioner_connectors::IntegrationTarget;
 use provisioner_core::{IntegrationStatus, Scope};
-use provisioner_store::{Integration, NewIntegration, StoreError};
+use provisioner_store::{CallLimitsUpdate, Integration, NewIntegration, StoreError};
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
@@ -11,6 +11,16 @@ use crate::input::{nested_field, Fields, JsonObject};
 use crate::problem::Problem;
 use crate::routes::path_id;
 use crate::AppState;
+
+/// The call limits an integration may set.
+const RATE: std::ops::RangeInclusive<f64> = 0.0..=10_000.0;
+const CONCURRENCY: std::ops::RangeInclusive<i64> = 1..=1000;
+
+fn max_concurrent_calls(fields: &mut Fields) -> Option<i32> {
+    fields
+        .optional_integer("max_concurrent_calls", CONCURRENCY)
+        .and_then(|n| i32::try_from(n).ok())
+}
 
 /// What clients see of an integration: never its credentials.
 pub fn view(integration: &Integration) -> Value {
@@ -31,6 +41,9 @@ pub fn view(integration: &Integration) -> Value {
     if let Some(rate) = integration.requests_per_second {
         body["requests_per_second"] = json!(rate);
     }
+    if let Some(max) = integration.max_concurrent_calls {
+        body["max_concurrent_calls"] = json!(max);
+    }
     if let Some(reason) = &integration.status_reason {
         body["status_reason"] = json!(reason);
     }
@@ -48,7 +61,8 @@ pub async fn create(
     let workspace = fields.required_string("workspace", 200);
     let base_url = fields.optional_string("base_url", 2000);
     let credentials = fields.required_object("credentials");
-    let requests_per_second = fields.optional_number("requests_per_second", 0.0..=10_000.0);
+    let requests_per_second = fields.optional_number("requests_per_second", RATE);
+    let max_concurrent_calls = max_concurrent_calls(&mut fields);
     let max_attempts = fields
         .optional_integer("max_attempts", 1..=20)
         .and_then(|n| i32::try_from(n).ok());
@@ -98,6 +112,7 @@ pub async fn create(
         status_reason: None,
         requests_per_second,
         max_attempts,
+        max_concurrent_calls,
     };
     let (status, reason) = check_at_service(
         &state,
@@ -134,6 +149,38 @@ pub async fn show(
     caller.require_any(&[Scope::IntegrationsAdmin, Scope::RequestsWrite])?;
     let integration = find(&state, &caller, &id).await?;
     Ok(Json(view(&integration)))
+}
+
+/// Changes the integration's call limits; `null` clears one, so the service's own
+/// default applies again. Nothing else of an integration changes here: credentials are
+/// changed by integrating again.
+pub async fn update(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, Problem> {
+    caller.require(Scope::IntegrationsAdmin)?;
+    let integration = find(&state, &caller, &id).await?;
+    // Absent leaves a limit as it is; `null` clears it (Fields reads null as absent).
+    let named = |name: &str| body.contains_key(name);
+    let (rate_named, concurrency_named) =
+        (named("requests_per_second"), named("max_concurrent_calls"));
+    let mut fields = Fields::new(body);
+    let rate = fields.optional_number("requests_per_second", RATE);
+    let concurrency = max_concurrent_calls(&mut fields);
+    fields.finish()?;
+    let limits = CallLimitsUpdate {
+        requests_per_second: rate_named.then_some(rate),
+        max_concurrent_calls: concurrency_named.then_some(concurrency),
+    };
+    let updated = state
+        .store
+        .set_call_limits(caller.tenant_id, integration.id.into(), &limits)
+        .await?
+        .ok_or_else(|| Problem::not_found("integration"))?;
+    tracing::info!(integration_id = %updated.id, "integration call limits changed");
+    Ok(Json(view(&updated)))
 }
 
 /// Re-checks the integration at the SaaS (what a person does after re-integrating).

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use chrono::{DateTime, Utc};
+use provisioner_connectors::{vendor_limits, CallLimits};
 use provisioner_core::event::RequestMessage;
 use provisioner_core::trace::TraceParent;
 use provisioner_store::{CallLease, Claim, Integration, Reservation};
@@ -40,12 +41,18 @@ enum RateSlot {
     AfterPause(Duration),
 }
 
-/// The integration's limits: calls per second and calls in flight.
-fn limits(integration: &Integration) -> (Option<f64>, Option<u32>) {
-    let max_concurrent_calls = integration
+/// The integration's own limits, else what its vendor documents.
+fn limits(integration: &Integration) -> CallLimits {
+    let vendor = vendor_limits(&integration.service);
+    let own_concurrency = integration
         .max_concurrent_calls
         .and_then(|max| u32::try_from(max).ok());
-    (integration.requests_per_second, max_concurrent_calls)
+    CallLimits {
+        requests_per_second: integration
+            .requests_per_second
+            .or(vendor.requests_per_second),
+        max_concurrent_calls: own_concurrency.or(vendor.max_concurrent_calls),
+    }
 }
 
 impl Worker {
@@ -55,8 +62,8 @@ impl Worker {
         integration: &Integration,
         trace: &TraceParent,
     ) -> Result<Paced, AttemptError> {
-        let (requests_per_second, max_concurrent_calls) = limits(integration);
-        let slot = match requests_per_second {
+        let limits = limits(integration);
+        let slot = match limits.requests_per_second {
             Some(per_second) => self.rate_slot(claim, integration, per_second).await?,
             None => self.end_of_pause(integration).await?,
         };
@@ -71,7 +78,7 @@ impl Worker {
                 return Ok(Paced::Parked);
             }
         }
-        let Some(max) = max_concurrent_calls else {
+        let Some(max) = limits.max_concurrent_calls else {
             return Ok(Paced::Go(None));
         };
         match self.call_slot(integration, max).await? {

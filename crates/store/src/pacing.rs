@@ -63,6 +63,23 @@ impl Store {
         })
     }
 
+    /// How long until the slot request `request_id` keeps while it waits in the broker,
+    /// if it keeps one. Reads only, so a request passing through on its way to the slot
+    /// costs no transaction.
+    pub async fn kept_slot_wait(
+        &self,
+        request_id: RequestId,
+    ) -> Result<Option<Duration>, StoreError> {
+        let wait: Option<(f64,)> = sqlx::query_as(
+            "SELECT greatest(extract(epoch FROM (slot_at - now())), 0)::float8
+             FROM paced_requests WHERE request_id = $1",
+        )
+        .bind(request_id.as_uuid())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(wait.map(|(secs,)| Duration::from_secs_f64(secs)))
+    }
+
     /// Whether a 429 paused the integration past `slot_at` (while its call waited).
     pub async fn paused_past(
         &self,

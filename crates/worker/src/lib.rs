@@ -7,6 +7,7 @@
 mod attempt;
 mod metrics;
 mod pacing;
+mod waiting;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 pub use attempt::AttemptError;
+use waiting::WaitingRoom;
 
 #[derive(Clone)]
 pub struct Worker {
@@ -32,6 +34,7 @@ pub struct Worker {
     pub(crate) retry_policy: RetryPolicy,
     /// A claim older than this is presumed abandoned by a worker that died.
     pub(crate) claim_lease: Duration,
+    pub(crate) waiting: Arc<WaitingRoom>,
 }
 
 impl Worker {
@@ -47,10 +50,12 @@ impl Worker {
             catalog,
             retry_policy,
             claim_lease: Duration::from_secs(120),
+            waiting: Arc::new(WaitingRoom::default()),
         }
     }
 
     pub async fn run(self, spec: ConsumerSpec, shutdown: CancellationToken) {
+        self.waiting.set_prefetch(spec.prefetch);
         let topology = self.publisher.topology().clone();
         run_consumer(spec, topology, shutdown, move |delivery| {
             let worker = self.clone();
@@ -70,6 +75,9 @@ impl Worker {
         };
         // The trace the message carries, so the attempt's logs join the request's trace.
         let trace = delivery_trace(&delivery).unwrap_or_else(TraceParent::new_root);
+        if came_back_from_a_delay(&delivery) && self.sent_back_until_slot(&message, &trace).await {
+            return ack(&delivery).await;
+        }
         let span = tracing::info_span!(
             "provisioning.process",
             otel.kind = "consumer",
@@ -108,4 +116,11 @@ impl Worker {
             }
         }
     }
+}
+
+/// The broker marks a message dead-lettered out of a delay queue with `x-death`; only
+/// such a message can be a request waiting for a slot it keeps.
+fn came_back_from_a_delay(delivery: &Delivery) -> bool {
+    let headers = delivery.properties.headers().as_ref();
+    headers.is_some_and(|headers| headers.inner().contains_key("x-death"))
 }

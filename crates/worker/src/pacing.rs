@@ -1,8 +1,8 @@
 //! Calls to a SaaS are held to what its integration allows, across every worker: a rate
 //! (call slots reserved in PostgreSQL) and a number of calls in flight (leases on the
-//! integration's call slots in PostgreSQL). A short wait is spent here; a longer one in
-//! the broker's delay queues, keeping the reserved slot, so no worker holds a request
-//! for long and no slot is spent twice. Waiting is never an attempt.
+//! integration's call slots in PostgreSQL). A short wait is spent here (see
+//! [`crate::waiting`]); a longer one in the broker's delay queues, keeping the reserved
+//! slot, so no slot is spent twice. Waiting is never an attempt.
 
 use std::time::{Duration, Instant};
 
@@ -14,15 +14,19 @@ use provisioner_core::trace::TraceParent;
 use provisioner_store::{CallLease, Claim, Integration, Reservation};
 
 use crate::attempt::AttemptError;
+use crate::waiting::{LONG_WAIT, SHORT_WAIT};
 use crate::Worker;
-
-/// Waits up to this long in the worker; beyond it the request goes back to the broker.
-const MAX_WAIT_IN_WORKER: Duration = Duration::from_secs(2);
 
 /// Longer than a call can take (a token fetch, a lookup and a create, each within the
 /// 30 s HTTP timeout), so a live call keeps its slot, and a dead worker's slot is free
 /// again after it.
 const CALL_LEASE: Duration = Duration::from_secs(100);
+
+/// Slots are spaced a little wider than the rate allows. A call leaves on its slot but
+/// reaches the SaaS a few milliseconds early or late, and a limit counted exactly would
+/// refuse the odd call that overtakes the one before it, which costs every worker a
+/// whole Retry-After; 2 % of the allowance buys 1.2 s of such slack per minute.
+const RATE_HEADROOM: f64 = 0.98;
 
 /// How often a 429 may push one call's slot back before the call goes to the broker.
 const MAX_RESERVATIONS: usize = 4;
@@ -64,7 +68,10 @@ impl Worker {
     ) -> Result<Paced, AttemptError> {
         let limits = limits(integration);
         let slot = match limits.requests_per_second {
-            Some(per_second) => self.rate_slot(claim, integration, per_second).await?,
+            Some(per_second) => {
+                let paced = per_second * RATE_HEADROOM;
+                self.rate_slot(claim, integration, paced).await?
+            }
             None => self.end_of_pause(integration).await?,
         };
         match slot {
@@ -90,6 +97,40 @@ impl Worker {
         }
     }
 
+    /// Sends a request that came back from a delay queue long before its kept slot
+    /// straight back, without claiming it: a burst parks thousands of requests, and a
+    /// transaction for each of their trips would slow down the calls that are due.
+    /// Returns whether it was sent back; on any failure the attempt goes ahead instead.
+    pub(crate) async fn sent_back_until_slot(
+        &self,
+        message: &RequestMessage,
+        trace: &TraceParent,
+    ) -> bool {
+        let wait = match self.store.kept_slot_wait(message.request_id).await {
+            Ok(Some(wait)) if wait > LONG_WAIT => wait,
+            Ok(_) => return false,
+            Err(error) => {
+                tracing::debug!(error = %error, "kept slot not read; attempting now");
+                return false;
+            }
+        };
+        let index = self.delay_before(wait);
+        match self.publisher.publish_retry(message, index, trace).await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::debug!(error = %error, "not sent back; attempting now");
+                false
+            }
+        }
+    }
+
+    /// The longest delay that does not pass a slot `wait` away, so the request is back
+    /// in time to use it; a shorter wait takes the shortest delay.
+    fn delay_before(&self, wait: Duration) -> usize {
+        let delays = &self.retry_policy.delays;
+        delays.iter().rposition(|delay| *delay <= wait).unwrap_or(0)
+    }
+
     /// Gives the call's slot back as soon as the call is over.
     pub(crate) async fn end_call(&self, lease: Option<CallLease>) {
         let Some(lease) = lease else { return };
@@ -112,12 +153,12 @@ impl Worker {
             .reserve_call(integration_id, per_second, request_id)
             .await?;
         for _ in 0..MAX_RESERVATIONS {
-            if reservation.wait > MAX_WAIT_IN_WORKER {
-                break;
-            }
             if reservation.wait.is_zero() {
                 return Ok(RateSlot::Now);
             }
+            let Some(_seat) = self.waiting.seat(reservation.wait) else {
+                break;
+            };
             tokio::time::sleep(reservation.wait).await;
             // A 429 that came while this call waited holds it back too.
             if !self
@@ -138,7 +179,7 @@ impl Worker {
     /// Without a rate there are no slots, but a 429 still holds every worker back.
     async fn end_of_pause(&self, integration: &Integration) -> Result<RateSlot, AttemptError> {
         let pause = self.store.pause_left(integration.id.into()).await?;
-        if pause > MAX_WAIT_IN_WORKER {
+        if pause > SHORT_WAIT {
             return Ok(RateSlot::AfterPause(pause));
         }
         tokio::time::sleep(pause).await;
@@ -170,7 +211,7 @@ impl Worker {
                 return Ok(lease);
             }
             let pause = pauses.next().unwrap_or(Duration::from_millis(250));
-            if started.elapsed() + pause > MAX_WAIT_IN_WORKER {
+            if started.elapsed() + pause > SHORT_WAIT {
                 return Ok(None);
             }
             tokio::time::sleep(pause).await;
@@ -204,10 +245,7 @@ impl Worker {
         if !released {
             return Ok(());
         }
-        // The longest delay that does not pass the slot, so the request is back in
-        // time to use it; a shorter wait takes the shortest delay.
-        let delays = &self.retry_policy.delays;
-        let index = delays.iter().rposition(|delay| *delay <= wait).unwrap_or(0);
+        let index = self.delay_before(wait);
         let message = RequestMessage {
             tenant_id,
             request_id,

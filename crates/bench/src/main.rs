@@ -5,6 +5,7 @@
 //! Environment: `BENCH_DATABASE_URL` (a server URL for the `provisioner` role),
 //! `AMQP_URL`, `PROVISIONER_BIN` (default `target/release/provisioner`), `BENCH_SCALE`.
 
+mod allowance;
 mod diagnose;
 mod env;
 mod hop;
@@ -151,7 +152,9 @@ async fn run(env: &Env, binary: &Path, plan: Plan) -> anyhow::Result<Report> {
         Some(commits),
     );
     phases::rss(&system, &mut report);
-    phases::rate_limit(&mut report);
+
+    eprintln!("bench: (6) a burst against a known allowance, 2 worker processes");
+    allowance::phase(&mut system, &pool, &plan, &mut report).await?;
 
     report.seconds = started.elapsed().as_secs_f64();
     pool.close().await;

@@ -15,7 +15,6 @@ pub enum Verdict {
     Missed,
     /// A figure shown for context, with no target of its own.
     Info,
-    NotMeasured,
 }
 
 impl Verdict {
@@ -24,7 +23,6 @@ impl Verdict {
             Verdict::Met => "met",
             Verdict::Missed => "MISSED",
             Verdict::Info => "",
-            Verdict::NotMeasured => "not measured",
         }
     }
 

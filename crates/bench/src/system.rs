@@ -197,6 +197,42 @@ impl System {
         Ok(id.to_owned())
     }
 
+    /// A SCIM workspace in the simulator with `faults`, and an integration on it paced
+    /// to `per_second`; returns the integration id.
+    pub async fn paced_integration(
+        &self,
+        workspace: &str,
+        faults: &Value,
+        per_second: f64,
+    ) -> anyhow::Result<String> {
+        let id = self.integration(workspace, 0).await?;
+        self.client
+            .put(format!("{}/_sim/workspaces/{workspace}/faults", self.sim))
+            .json(faults)
+            .send()
+            .await?
+            .error_for_status()?;
+        self.client
+            .patch(format!("{}/v1/integrations/{id}", self.api))
+            .bearer_auth(&self.token)
+            .json(&json!({"requests_per_second": per_second}))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(id)
+    }
+
+    /// A document of the simulator's admin API, such as a workspace's stats.
+    pub async fn sim_get(&self, path: &str) -> anyhow::Result<Value> {
+        let answer = self
+            .client
+            .get(format!("{}{path}", self.sim))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(answer.json().await?)
+    }
+
     /// Accounts the simulator holds in `workspace`: a check that the log is not lying.
     pub async fn sim_accounts(&self, workspace: &str) -> anyhow::Result<u64> {
         let stats: Value = self

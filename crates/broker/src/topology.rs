@@ -125,6 +125,17 @@ impl Topology {
         queues
     }
 
+    /// The longest delay bucket no longer than `wait` (the shortest when none is): a
+    /// message parked with it as its delay is back by `wait`, since nothing in its
+    /// bucket waits longer.
+    pub fn longest_bucket_within(&self, wait: Duration) -> Duration {
+        let shortest = Self::buckets().next().unwrap_or(Duration::ZERO);
+        Self::buckets()
+            .filter(|bucket| *bucket <= wait)
+            .last()
+            .unwrap_or(shortest)
+    }
+
     pub fn request_routing_key(service: &str) -> String {
         format!("request.{service}")
     }

@@ -30,21 +30,45 @@ pub(crate) async fn answer_by_token(
     unauthorized: impl FnOnce() -> Response,
     work: impl FnOnce(&mut Workspace) -> Response,
 ) -> Response {
-    let (latency, response) = {
+    let (latency, response, _in_flight) = {
         let mut state = sim.lock();
         let name = bearer_token(headers).and_then(|token| state.workspace_for_token(vendor, token));
-        let Some(entry) = name.and_then(|name| state.workspaces.get_mut(&name)) else {
+        let Some((name, entry)) =
+            name.and_then(|name| state.workspaces.get_mut(&name).map(|entry| (name, entry)))
+        else {
             tracing::debug!(?vendor, "simulator refused a bearer token");
             return unauthorized();
         };
-        entry.calls += 1;
-        if call == Call::Create {
-            entry.create_calls += 1;
-        }
-        (entry.latency(), work(entry))
+        entry.begin_call(call);
+        let in_flight = InFlight::new(sim, name);
+        (entry.latency(), work(entry), in_flight)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     response
+}
+
+/// A call the workspace is answering; it ends when this is dropped, after the latency,
+/// or earlier if the caller gives up and the answer is never sent.
+pub(crate) struct InFlight {
+    sim: Simulator,
+    workspace: String,
+}
+
+impl InFlight {
+    pub(crate) fn new(sim: &Simulator, workspace: String) -> Self {
+        Self {
+            sim: sim.clone(),
+            workspace,
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(entry) = self.sim.lock().workspaces.get_mut(&self.workspace) {
+            entry.end_call();
+        }
+    }
 }

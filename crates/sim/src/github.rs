@@ -19,7 +19,8 @@ use axum::Json;
 use chrono::{SecondsFormat, Utc};
 use serde_json::{json, Value};
 
-use crate::gate::bearer_token;
+use crate::allowance::OverAllowance;
+use crate::gate::{bearer_token, InFlight};
 use crate::scim::Call;
 use crate::setup::{Vendor, WorkspaceSetup};
 use crate::state::{FailCreates, Workspace};
@@ -58,25 +59,25 @@ async fn answer(
     call: Call,
     work: impl FnOnce(&mut Workspace) -> Response,
 ) -> Response {
-    let (latency, response) = {
+    let (latency, response, _in_flight) = {
         let mut state = sim.lock();
         let name = state.find_workspace(Vendor::Github, |setup| {
             matches!(setup, WorkspaceSetup::Github { org: own, .. } if own.eq_ignore_ascii_case(org))
         });
-        let Some(entry) = name.and_then(|name| state.workspaces.get_mut(&name)) else {
+        let Some((name, entry)) =
+            name.and_then(|name| state.workspaces.get_mut(&name).map(|entry| (name, entry)))
+        else {
             return error(StatusCode::NOT_FOUND, "Not Found", None);
         };
-        entry.calls += 1;
-        if call == Call::Create {
-            entry.create_calls += 1;
-        }
+        entry.begin_call(call);
+        let in_flight = InFlight::new(sim, name);
         let token = bearer_token(headers);
         let response = if token.is_some() && token == entry.setup.static_token() {
             work(entry)
         } else {
             error(StatusCode::UNAUTHORIZED, "Bad credentials", None)
         };
-        (entry.latency(), response)
+        (entry.latency(), response, in_flight)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -116,6 +117,9 @@ fn invite_in(entry: &mut Workspace, body: &[u8]) -> Response {
         .map(str::to_owned);
     if let Some(email) = &email {
         entry.count_create_for(email);
+    }
+    if let Some(over) = entry.over_allowance() {
+        return primary_limit(&over);
     }
     let reason = entry.faults.fail_reason.clone();
     if let Some(fail) = entry.take_create_failure() {
@@ -164,6 +168,24 @@ fn invite_in(entry: &mut Workspace, body: &[u8]) -> Response {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "Server Error", None);
     }
     (StatusCode::CREATED, Json(invitation)).into_response()
+}
+
+/// GitHub's primary limit: 403 with the `x-ratelimit-*` headers, `reset` naming when
+/// the window closes (<https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api>).
+fn primary_limit(over: &OverAllowance) -> Response {
+    let message =
+        "API rate limit exceeded for installation. Please wait until the rate limit resets.";
+    let mut response = error(StatusCode::FORBIDDEN, message, None);
+    let headers = response.headers_mut();
+    headers.insert("x-ratelimit-limit", HeaderValue::from(over.limit));
+    headers.insert("x-ratelimit-remaining", HeaderValue::from(0));
+    headers.insert("x-ratelimit-used", HeaderValue::from(over.limit));
+    headers.insert(
+        "x-ratelimit-reset",
+        HeaderValue::from(over.reset_epoch_secs()),
+    );
+    headers.insert("x-ratelimit-resource", HeaderValue::from_static("core"));
+    response
 }
 
 fn injected(fail: &FailCreates, reason: Option<&str>) -> Response {

@@ -237,6 +237,9 @@ fn insert_in(entry: &mut Workspace, body: &[u8]) -> Response {
     if let Some(email) = &email {
         entry.count_create_for(email);
     }
+    if let Some(over) = entry.over_allowance() {
+        return injected(&over.as_failure(403), Some("userRateLimitExceeded"));
+    }
     let reason = entry.faults.fail_reason.clone();
     if let Some(fail) = entry.take_create_failure() {
         return injected(&fail, reason.as_deref());

@@ -10,8 +10,12 @@
 //! tokens from `/{tenant}/oauth2/v2.0/token`. Google: `/admin/directory/v1/users[/{key}]`
 //! with tokens from `/token` for signed service-account assertions. Admin (JSON, no auth): `/_sim/workspaces/{workspace}[/users|/faults]`; a
 //! workspace body naming a `vendor` ([`WorkspaceSetup`]) sets up that vendor's workspace.
+//! Faults include an [`Allowance`] of creates per window, answered past it in each
+//! vendor's own rate-limit shape; the stats count those refusals and the peak of calls
+//! answered at once.
 
 mod admin;
+mod allowance;
 mod error;
 mod filter;
 mod gate;
@@ -34,6 +38,7 @@ use axum::Router;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
+pub use allowance::Allowance;
 pub use setup::{Vendor, WorkspaceSetup};
 pub use state::{FailCreates, Faults, SimError, WorkspaceStats};
 use state::{State, Workspace};

@@ -190,6 +190,9 @@ fn create_in(entry: &mut Workspace, body: &[u8]) -> Response {
     if let Some(upn) = &upn {
         entry.count_create_for(upn);
     }
+    if let Some(over) = entry.over_allowance() {
+        return injected(&over.as_failure(429), None);
+    }
     let reason = entry.faults.fail_reason.clone();
     if let Some(fail) = entry.take_create_failure() {
         return injected(&fail, reason.as_deref());

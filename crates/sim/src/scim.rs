@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::error::{scim_json, ScimError};
-use crate::gate::bearer_token;
+use crate::gate::{bearer_token, InFlight};
 use crate::setup::Vendor;
 use crate::state::Workspace;
 use crate::Simulator;
@@ -31,7 +31,7 @@ pub(crate) async fn answer(
     call: Call,
     work: impl FnOnce(&mut Workspace) -> Response,
 ) -> Response {
-    let (latency, response) = {
+    let (latency, response, _in_flight) = {
         let mut state = sim.lock();
         // Only SCIM workspaces are addressed by name in the path.
         let found = state
@@ -42,10 +42,8 @@ pub(crate) async fn answer(
             return ScimError::not_found(format!("there is no workspace named {workspace:?}"))
                 .into_response();
         };
-        entry.calls += 1;
-        if call == Call::Create {
-            entry.create_calls += 1;
-        }
+        entry.begin_call(call);
+        let in_flight = InFlight::new(sim, workspace.to_owned());
         let token = bearer_token(headers);
         let response = if token.is_some() && token == entry.setup.static_token() {
             work(entry)
@@ -53,7 +51,7 @@ pub(crate) async fn answer(
             tracing::debug!(workspace, "simulator refused a bearer token");
             ScimError::unauthorized().into_response()
         };
-        (entry.latency(), response)
+        (entry.latency(), response, in_flight)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

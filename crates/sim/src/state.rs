@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::allowance::{Allowance, Window};
+use crate::scim::Call;
 use crate::setup::{Vendor, WorkspaceSetup};
 
 /// Faults a workspace injects into its answers. Setting faults replaces the previous
@@ -53,6 +55,10 @@ pub struct Faults {
     /// client that never repeats a create that took effect keeps it at zero.
     #[serde(default)]
     pub allow_duplicates: bool,
+    /// Creates accepted per window; the ones over it are refused in the vendor's own
+    /// rate-limit shape with the truthful wait (see [`Allowance`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_allowance: Option<Allowance>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +95,13 @@ pub struct WorkspaceStats {
     /// Those keys, to look into.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub duplicated_keys: Vec<String>,
+    /// Creates refused for the rate: over the allowance (in the vendor's own shape,
+    /// Google's and GitHub's being a 403) or by an injected 429.
+    #[serde(default)]
+    pub rate_limited_calls: u64,
+    /// The most calls the workspace was answering at the same time.
+    #[serde(default)]
+    pub peak_concurrent_calls: u64,
 }
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -99,10 +112,15 @@ pub enum SimError {
     InvalidFaultStatus(u16),
     #[error("create_error_percent and create_rate_limit_percent add up to {0}, more than 100")]
     InvalidFaultShare(u16),
+    #[error("an allowance needs at least one create and a window of at least one second")]
+    InvalidAllowance,
 }
 
 impl Faults {
     pub(crate) fn check(&self) -> Result<(), SimError> {
+        if self.create_allowance.is_some_and(|a| !a.is_valid()) {
+            return Err(SimError::InvalidAllowance);
+        }
         match &self.fail_next_creates {
             Some(fail) if !(400..=599).contains(&fail.status) => {
                 Err(SimError::InvalidFaultStatus(fail.status))
@@ -205,6 +223,10 @@ pub(crate) struct Workspace {
     accounts_by_key: HashMap<String, u64>,
     pub(crate) faults: Faults,
     pub(crate) tokens_issued: u64,
+    pub(crate) window: Window,
+    pub(crate) rate_limited_calls: u64,
+    in_flight: u64,
+    peak_in_flight: u64,
 }
 
 impl Workspace {
@@ -220,7 +242,27 @@ impl Workspace {
             accounts_by_key: HashMap::new(),
             faults: Faults::default(),
             tokens_issued: 0,
+            window: Window::default(),
+            rate_limited_calls: 0,
+            in_flight: 0,
+            peak_in_flight: 0,
         }
+    }
+
+    /// Counts a call that reached the workspace; it is in flight until [`end_call`].
+    ///
+    /// [`end_call`]: Workspace::end_call
+    pub(crate) fn begin_call(&mut self, call: Call) {
+        self.calls += 1;
+        if call == Call::Create {
+            self.create_calls += 1;
+        }
+        self.in_flight += 1;
+        self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
+    }
+
+    pub(crate) fn end_call(&mut self) {
+        self.in_flight = self.in_flight.saturating_sub(1);
     }
 
     pub(crate) fn stats(&self, name: &str) -> WorkspaceStats {
@@ -241,6 +283,8 @@ impl Workspace {
                 keys.sort();
                 keys
             },
+            rate_limited_calls: self.rate_limited_calls,
+            peak_concurrent_calls: self.peak_in_flight,
         }
     }
 
@@ -289,8 +333,13 @@ impl Workspace {
 
     /// Takes one injected create failure, if any is left.
     pub(crate) fn take_create_failure(&mut self) -> Option<FailCreates> {
-        self.take_counted_failure()
-            .or_else(|| self.random_failure(rand::random::<u8>() % 100))
+        let fail = self
+            .take_counted_failure()
+            .or_else(|| self.random_failure(rand::random::<u8>() % 100));
+        if fail.as_ref().is_some_and(|fail| fail.status == 429) {
+            self.rate_limited_calls += 1;
+        }
+        fail
     }
 
     /// `roll` is uniform in 0..100.

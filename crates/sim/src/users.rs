@@ -54,8 +54,16 @@ pub(crate) fn create_in(
     {
         entry.count_create_for(user_name);
     }
-    // Injected failures come before any validation, as an overloaded gateway answers
-    // without reading the request.
+    // The allowance and injected failures come before any validation, as a gateway
+    // answers without reading the request.
+    if let Some(over) = entry.over_allowance() {
+        let detail = format!(
+            "too many requests: this workspace accepts {} creates per window",
+            over.limit
+        );
+        return Err(ScimError::new(StatusCode::TOO_MANY_REQUESTS, None, detail)
+            .with_retry_after(Some(over.retry_after_secs())));
+    }
     if let Some(fail) = entry.take_create_failure() {
         tracing::debug!(status = fail.status, "simulator injected a create failure");
         return Err(injected(&fail));

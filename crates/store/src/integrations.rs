@@ -20,6 +20,9 @@ pub struct NewIntegration {
     pub requests_per_second: Option<f64>,
     /// What the integration changes of its service's retry policy.
     pub retry: RetryOverride,
+    /// Calls that may be in flight at once, across every worker; `None` leaves it to
+    /// the service's default.
+    pub max_concurrent_calls: Option<i32>,
 }
 
 /// What may be changed of an existing integration: how it is paced and retried. Each
@@ -27,6 +30,7 @@ pub struct NewIntegration {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct IntegrationTuning {
     pub requests_per_second: Option<f64>,
+    pub max_concurrent_calls: Option<i32>,
     pub retry: RetryOverride,
 }
 
@@ -48,6 +52,7 @@ pub struct Integration {
     /// Authentication failures in a row, across every worker.
     pub auth_failures: i32,
     pub status_changed_at: DateTime<Utc>,
+    pub max_concurrent_calls: Option<i32>,
     pub checked_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
 }
@@ -74,6 +79,7 @@ pub(crate) struct IntegrationRow {
     retry_deadline_seconds: Option<i32>,
     auth_failures: i32,
     status_changed_at: DateTime<Utc>,
+    max_concurrent_calls: Option<i32>,
     checked_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
 }
@@ -149,7 +155,7 @@ pub(crate) const COLUMNS: &str =
     "id, tenant_id, service, workspace, base_url, credentials, sealed_credentials, \
      credentials_key, status, status_reason, requests_per_second, max_attempts, \
      retry_base_delay_ms, retry_max_delay_ms, retry_jitter, retry_deadline_seconds, \
-     auth_failures, status_changed_at, checked_at, created_at";
+     auth_failures, status_changed_at, max_concurrent_calls, checked_at, created_at";
 
 impl Store {
     pub(crate) fn open_row(&self, row: IntegrationRow) -> Integration {
@@ -189,6 +195,7 @@ impl Store {
             retry,
             auth_failures: row.auth_failures,
             status_changed_at: row.status_changed_at,
+            max_concurrent_calls: row.max_concurrent_calls,
             checked_at: row.checked_at,
             created_at: row.created_at,
         }
@@ -210,8 +217,9 @@ impl Store {
             "INSERT INTO integrations
                  (id, tenant_id, service, workspace, base_url, sealed_credentials,
                   credentials_key, status, status_reason, requests_per_second, max_attempts,
-                  retry_base_delay_ms, retry_max_delay_ms, retry_jitter, retry_deadline_seconds)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                  retry_base_delay_ms, retry_max_delay_ms, retry_jitter, retry_deadline_seconds,
+                  max_concurrent_calls)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
              RETURNING {COLUMNS}"
         ))
         .bind(id)
@@ -229,6 +237,7 @@ impl Store {
         .bind(retry.max_delay_ms)
         .bind(retry.jitter)
         .bind(retry.deadline_seconds)
+        .bind(new.max_concurrent_calls)
         .fetch_one(&self.pool)
         .await?;
         Ok(self.open_row(row))
@@ -296,7 +305,8 @@ impl Store {
         let row = sqlx::query_as(&format!(
             "UPDATE integrations
              SET requests_per_second = $3, max_attempts = $4, retry_base_delay_ms = $5,
-                 retry_max_delay_ms = $6, retry_jitter = $7, retry_deadline_seconds = $8
+                 retry_max_delay_ms = $6, retry_jitter = $7, retry_deadline_seconds = $8,
+                 max_concurrent_calls = $9
              WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}"
         ))
         .bind(tenant_id.as_uuid())
@@ -307,6 +317,7 @@ impl Store {
         .bind(retry.max_delay_ms)
         .bind(retry.jitter)
         .bind(retry.deadline_seconds)
+        .bind(tuning.max_concurrent_calls)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|row| self.open_row(row)))

@@ -2,6 +2,7 @@
 //! [`StoreError`], whose variants say whether trying again can help.
 
 mod attempts;
+mod call_slots;
 mod employees;
 mod error;
 mod hr;
@@ -24,6 +25,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
 pub use attempts::AttemptRecord;
+pub use call_slots::CallLease;
 pub use employees::{Employee, NewEmployee};
 pub use error::StoreError;
 pub use hr::{HireOutcome, PlannedRequest};
@@ -31,6 +33,7 @@ pub use integrations::{Integration, IntegrationTuning, NewIntegration};
 pub use log::{LogEntry, LogFilter};
 pub use outage::through_outages;
 pub use outbox::{OutboxBatch, PendingRequest, StallLimits};
+pub use pacing::Reservation;
 pub use replays::{ReplayOutcome, REPLAYABLE};
 pub use requests::{
     Claim, ClaimOutcome, NewRequest, RequestFilter, RequestRow, StoredRequest, TerminalUpdate,

@@ -2,52 +2,167 @@
 
 use std::time::Duration;
 
-use provisioner_core::IntegrationId;
+use chrono::{DateTime, Utc};
+use provisioner_core::{IntegrationId, RequestId, TenantId};
 
 use crate::{Store, StoreError};
 
+/// A carried slot older than this is not used: the request came back late, and calling
+/// now would add a burst on top of the calls paced for now.
+const CARRIED_SLOT_GRACE_SECS: f64 = 1.0;
+
+/// The rate slot a call was given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reservation {
+    pub slot_at: DateTime<Utc>,
+    /// How long until the slot; zero when it is now or past.
+    pub wait: Duration,
+}
+
 impl Store {
-    /// Reserves the next call slot of an integration allowing `per_second` calls; returns
-    /// how long to wait for it (zero when it is now). One atomic statement, so two
-    /// workers never get the same slot.
+    /// The call slot of request `request_id` to an integration allowing `per_second`
+    /// calls: the one it was given before it waited in the broker, if that is still
+    /// good, or else the integration's next one. One atomic statement, so two workers
+    /// never get the same slot.
     pub async fn reserve_call(
         &self,
         integration_id: IntegrationId,
         per_second: f64,
-    ) -> Result<Duration, StoreError> {
+        request_id: RequestId,
+    ) -> Result<Reservation, StoreError> {
         let spacing = 1.0 / per_second.max(1e-6);
-        let (wait,): (f64,) = sqlx::query_as(
-            "INSERT INTO integration_pacing AS p (integration_id, next_at)
-             VALUES ($1, now() + make_interval(secs => $2))
-             ON CONFLICT (integration_id) DO UPDATE
-                 SET next_at = greatest(p.next_at, now()) + make_interval(secs => $2)
-             RETURNING greatest(
-                 extract(epoch FROM (p.next_at - make_interval(secs => $2) - now())), 0
-             )::float8",
+        let (slot_at, wait): (DateTime<Utc>, f64) = sqlx::query_as(
+            "WITH carried AS (
+                 DELETE FROM paced_requests WHERE request_id = $3 RETURNING slot_at
+             ), usable AS (
+                 -- A slot from before a 429's pause is not good any more.
+                 SELECT c.slot_at FROM carried c
+                 WHERE c.slot_at > now() - make_interval(secs => $4)
+                   AND NOT EXISTS (SELECT 1 FROM integration_pacing p
+                                   WHERE p.integration_id = $1 AND p.paused_until > c.slot_at)
+             ), reserved AS (
+                 INSERT INTO integration_pacing AS p (integration_id, next_at)
+                 SELECT $1, now() + make_interval(secs => $2)
+                 WHERE NOT EXISTS (SELECT 1 FROM usable)
+                 ON CONFLICT (integration_id) DO UPDATE
+                     SET next_at = greatest(p.next_at, now()) + make_interval(secs => $2)
+                 RETURNING p.next_at - make_interval(secs => $2) AS slot_at
+             )
+             SELECT slot_at, greatest(extract(epoch FROM (slot_at - now())), 0)::float8
+             FROM (SELECT slot_at FROM usable UNION ALL SELECT slot_at FROM reserved) s",
         )
         .bind(integration_id.as_uuid())
         .bind(spacing)
+        .bind(request_id.as_uuid())
+        .bind(CARRIED_SLOT_GRACE_SECS)
         .fetch_one(&self.pool)
         .await?;
-        Ok(Duration::from_secs_f64(wait.max(0.0)))
+        Ok(Reservation {
+            slot_at,
+            wait: Duration::from_secs_f64(wait.max(0.0)),
+        })
     }
 
-    /// Holds every worker's next call to the integration back for `pause` (after a 429).
+    /// How long until the slot request `request_id` keeps while it waits in the broker,
+    /// if it keeps one. Reads only, so a request passing through on its way to the slot
+    /// costs no transaction.
+    pub async fn kept_slot_wait(
+        &self,
+        request_id: RequestId,
+    ) -> Result<Option<Duration>, StoreError> {
+        let wait: Option<(f64,)> = sqlx::query_as(
+            "SELECT greatest(extract(epoch FROM (slot_at - now())), 0)::float8
+             FROM paced_requests WHERE request_id = $1",
+        )
+        .bind(request_id.as_uuid())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(wait.map(|(secs,)| Duration::from_secs_f64(secs)))
+    }
+
+    /// Whether a 429 paused the integration past `slot_at` (while its call waited).
+    pub async fn paused_past(
+        &self,
+        integration_id: IntegrationId,
+        slot_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let (paused,): (bool,) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM integration_pacing
+                            WHERE integration_id = $1 AND paused_until > $2)",
+        )
+        .bind(integration_id.as_uuid())
+        .bind(slot_at)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(paused)
+    }
+
+    /// How long a 429 still holds the integration's calls back; zero when it does not.
+    pub async fn pause_left(&self, integration_id: IntegrationId) -> Result<Duration, StoreError> {
+        let left: Option<(f64,)> = sqlx::query_as(
+            "SELECT extract(epoch FROM (paused_until - now()))::float8 FROM integration_pacing
+             WHERE integration_id = $1 AND paused_until > now()",
+        )
+        .bind(integration_id.as_uuid())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(left.map_or(Duration::ZERO, |(secs,)| {
+            Duration::from_secs_f64(secs.max(0.0))
+        }))
+    }
+
+    /// Holds every worker's calls to the integration back for `pause` (after a 429),
+    /// those whose slot is already reserved included.
     pub async fn pause_calls(
         &self,
         integration_id: IntegrationId,
         pause: Duration,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO integration_pacing AS p (integration_id, next_at)
-             VALUES ($1, now() + make_interval(secs => $2))
+            "INSERT INTO integration_pacing AS p (integration_id, next_at, paused_until)
+             VALUES ($1, now() + make_interval(secs => $2), now() + make_interval(secs => $2))
              ON CONFLICT (integration_id) DO UPDATE
-                 SET next_at = greatest(p.next_at, now() + make_interval(secs => $2))",
+                 SET next_at = greatest(p.next_at, excluded.next_at),
+                     paused_until = greatest(p.paused_until, excluded.paused_until)",
         )
         .bind(integration_id.as_uuid())
         .bind(pause.as_secs_f64())
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Gives the claim of attempt `attempt` back without counting it (the SaaS was not
+    /// called), keeping the request's slot for when it comes back from the broker.
+    /// Returns whether the claim was still this attempt's.
+    pub async fn park_until_slot(
+        &self,
+        tenant_id: TenantId,
+        id: RequestId,
+        attempt: i32,
+        slot_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let parked: Option<(uuid::Uuid,)> = sqlx::query_as(
+            "WITH released AS (
+                 UPDATE provisioning_requests
+                 SET state = 'retrying', attempts = attempts - 1, updated_at = now(),
+                     -- Claimable a little before its slot, which it then waits for in
+                     -- the worker; the relay re-sends it only once this is long past.
+                     next_attempt_at = $4 - interval '10 seconds'
+                 WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'
+                 RETURNING id
+             )
+             INSERT INTO paced_requests (request_id, slot_at)
+             SELECT id, $4 FROM released
+             ON CONFLICT (request_id) DO UPDATE SET slot_at = excluded.slot_at
+             RETURNING request_id",
+        )
+        .bind(tenant_id.as_uuid())
+        .bind(id.as_uuid())
+        .bind(attempt)
+        .bind(slot_at)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(parked.is_some())
     }
 }

@@ -132,11 +132,13 @@ impl Worker {
                 .await;
         }
 
-        if let Paced::Parked = self.pace(claim, &integration, trace).await? {
-            return Ok(());
-        }
+        let lease = match self.pace(claim, &integration, trace).await? {
+            Paced::Go(lease) => lease,
+            Paced::Parked => return Ok(()),
+        };
         FreezePoint::BeforeCall.here().await;
         let outcome = self.call_service(claim, &integration).await;
+        self.end_call(lease).await;
         FreezePoint::AfterCall.here().await;
         match outcome {
             Ok(outcome) => {

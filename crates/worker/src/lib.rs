@@ -9,6 +9,7 @@ mod failure;
 mod freeze;
 mod metrics;
 mod pacing;
+mod waiting;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +26,7 @@ use provisioner_store::Store;
 use tokio_util::sync::CancellationToken;
 
 pub use attempt::AttemptError;
+use waiting::WaitingRoom;
 
 #[derive(Clone)]
 pub struct Worker {
@@ -36,6 +38,7 @@ pub struct Worker {
     pub(crate) auth_failure_threshold: u32,
     /// A claim older than this is presumed abandoned by a worker that died.
     pub(crate) claim_lease: Duration,
+    pub(crate) waiting: Arc<WaitingRoom>,
 }
 
 impl Worker {
@@ -46,6 +49,7 @@ impl Worker {
             catalog,
             auth_failure_threshold: AUTH_FAILURES_BEFORE_ERROR,
             claim_lease: Duration::from_secs(60),
+            waiting: Arc::new(WaitingRoom::default()),
         }
     }
 
@@ -61,6 +65,7 @@ impl Worker {
     }
 
     pub async fn run(self, spec: ConsumerSpec, shutdown: CancellationToken) {
+        self.waiting.set_prefetch(spec.prefetch);
         let topology = self.publisher.topology().clone();
         run_consumer(spec, topology, shutdown, move |delivery| {
             let worker = self.clone();
@@ -81,6 +86,9 @@ impl Worker {
         // The consumer loop already runs this in the delivery's span of the request's
         // trace; what the attempt publishes carries the same trace on.
         let trace = delivery_trace(&delivery).unwrap_or_else(TraceParent::new_root);
+        if came_back_from_a_delay(&delivery) && self.sent_back_until_slot(&message, &trace).await {
+            return ack(&delivery).await;
+        }
         // An outage of PostgreSQL or the broker is not the request's fault. The worker
         // keeps the message and tries again after a pause: handing it back to the broker
         // would spend one of its deliveries (a quorum queue dead-letters a message whose
@@ -124,4 +132,11 @@ fn outage_pauses() -> impl Iterator<Item = Duration> {
         .with_jitter()
         .without_max_times()
         .build()
+}
+
+/// The broker marks a message dead-lettered out of a delay queue with `x-death`; only
+/// such a message can be a request waiting for a slot it keeps.
+fn came_back_from_a_delay(delivery: &Delivery) -> bool {
+    let headers = delivery.properties.headers().as_ref();
+    headers.is_some_and(|headers| headers.inner().contains_key("x-death"))
 }

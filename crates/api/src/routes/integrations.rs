@@ -94,6 +94,7 @@ pub async fn create(
         status: IntegrationStatus::Ok,
         status_reason: None,
         requests_per_second: tuning.requests_per_second,
+        max_concurrent_calls: tuning.max_concurrent_calls,
         retry: tuning.retry,
     };
     let (status, reason) = check_at_service(
@@ -154,6 +155,7 @@ pub async fn update(
     fields.finish()?;
     let current = IntegrationTuning {
         requests_per_second: integration.requests_per_second,
+        max_concurrent_calls: integration.max_concurrent_calls,
         retry: integration.retry,
     };
     let updated = state

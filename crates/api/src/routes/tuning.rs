@@ -17,6 +17,7 @@ const LONGEST_DEADLINE_SECS: i64 = 7 * 24 * 3600;
 #[derive(Debug, Default)]
 pub struct TuningChanges {
     requests_per_second: Option<Option<f64>>,
+    max_concurrent_calls: Option<Option<i32>>,
     max_attempts: Option<Option<u32>>,
     base_delay: Option<Option<Duration>>,
     max_delay: Option<Option<Duration>>,
@@ -38,6 +39,13 @@ impl TuningChanges {
         let requests_per_second = {
             let named = fields.names("requests_per_second");
             let value = fields.optional_number("requests_per_second", 0.0..=10_000.0);
+            named.then_some(value)
+        };
+        let max_concurrent_calls = {
+            let named = fields.names("max_concurrent_calls");
+            let value = fields
+                .optional_integer("max_concurrent_calls", 1..=1000)
+                .and_then(|n| i32::try_from(n).ok());
             named.then_some(value)
         };
         let max_attempts = {
@@ -71,6 +79,7 @@ impl TuningChanges {
         };
         Self {
             requests_per_second,
+            max_concurrent_calls,
             max_attempts,
             base_delay,
             max_delay,
@@ -86,6 +95,9 @@ impl TuningChanges {
             requests_per_second: self
                 .requests_per_second
                 .unwrap_or(current.requests_per_second),
+            max_concurrent_calls: self
+                .max_concurrent_calls
+                .unwrap_or(current.max_concurrent_calls),
             retry: RetryOverride {
                 max_attempts: self.max_attempts.unwrap_or(retry.max_attempts),
                 base_delay: self.base_delay.unwrap_or(retry.base_delay),
@@ -103,6 +115,9 @@ pub fn show(body: &mut Value, integration: &Integration, service_policy: RetryPo
     let retry = &integration.retry;
     if let Some(rate) = integration.requests_per_second {
         body["requests_per_second"] = json!(rate);
+    }
+    if let Some(max) = integration.max_concurrent_calls {
+        body["max_concurrent_calls"] = json!(max);
     }
     if let Some(max_attempts) = retry.max_attempts {
         body["max_attempts"] = json!(max_attempts);

@@ -21,7 +21,8 @@ async fn the_admin_api_sets_up_workspaces_faults_and_shows_stats() {
     assert_eq!(put.status, StatusCode::OK);
     assert_eq!(
         put.body,
-        json!({"workspace": "globex", "accounts": 0, "calls": 0, "create_calls": 0, "create_calls_by_user_name": {}, "duplicate_accounts": 0})
+        json!({"workspace": "globex", "accounts": 0, "calls": 0, "create_calls": 0, "create_calls_by_user_name": {}, "duplicate_accounts": 0,
+               "rate_limited_calls": 0, "peak_concurrent_calls": 0})
     );
 
     let faults =

@@ -2,6 +2,7 @@
 //! time (STYLE.md).
 
 mod admin;
+mod allowance;
 mod faults;
 mod helpers;
 mod users;

@@ -28,21 +28,16 @@ fn topology_of(app: &TestApp) -> Topology {
     Topology::new(app.settings.amqp_prefix.clone()).with_queue_expiry(Duration::from_secs(expiry))
 }
 
-#[tokio::test]
-async fn a_retry_whose_wake_up_the_broker_lost_is_sent_again_and_finishes() {
-    // Everything but the relay, whose sweep this test runs by hand.
-    let without_relay = Components {
-        relay: false,
-        ..Components::ALL
-    };
-    let app = spawn_app_with(without_relay, None).await;
+/// A request whose first create failed with a 503, now waiting `retry_seconds` for
+/// its retry.
+async fn waiting_for_a_retry(app: &TestApp, retry_seconds: u64) -> String {
     app.sim.put_workspace("acme", "secret");
     let integration: Value = app
         .post(
             "/v1/integrations",
             &json!({"service": "scim", "workspace": "acme", "base_url": app.sim_base_url("acme"),
                     "credentials": {"token": "secret"},
-                    "retry_base_delay_seconds": 4, "retry_jitter": "none"}),
+                    "retry_base_delay_seconds": retry_seconds, "retry_jitter": "none"}),
         )
         .await
         .json()
@@ -66,6 +61,18 @@ async fn a_retry_whose_wake_up_the_broker_lost_is_sent_again_and_finishes() {
         .submit(&json!({"integration_id": integration["id"], "account": scim_account("ada")}))
         .await;
     crate::helpers::eventually_state(&app, &id, "retrying").await;
+    id
+}
+
+#[tokio::test]
+async fn a_retry_whose_wake_up_the_broker_lost_is_sent_again_and_finishes() {
+    // Everything but the relay, whose sweep this test runs by hand.
+    let without_relay = Components {
+        relay: false,
+        ..Components::ALL
+    };
+    let app = spawn_app_with(without_relay, None).await;
+    let id = waiting_for_a_retry(&app, 4).await;
 
     // The broker loses the wake-up.
     let topology = topology_of(&app);
@@ -119,36 +126,7 @@ async fn a_retry_whose_wake_up_the_broker_lost_is_sent_again_and_finishes() {
 #[tokio::test]
 async fn an_early_copy_of_a_retry_waits_until_the_retry_is_due() {
     let app = crate::helpers::spawn_app().await;
-    app.sim.put_workspace("acme", "secret");
-    let integration: Value = app
-        .post(
-            "/v1/integrations",
-            &json!({"service": "scim", "workspace": "acme", "base_url": app.sim_base_url("acme"),
-                    "credentials": {"token": "secret"},
-                    "retry_base_delay_seconds": 3, "retry_jitter": "none"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    app.sim
-        .set_faults(
-            "acme",
-            Faults {
-                fail_next_creates: Some(FailCreates {
-                    count: 1,
-                    status: 503,
-                    retry_after_secs: None,
-                    detail: None,
-                }),
-                ..Faults::default()
-            },
-        )
-        .unwrap();
-    let id = app
-        .submit(&json!({"integration_id": integration["id"], "account": scim_account("ada")}))
-        .await;
-    crate::helpers::eventually_state(&app, &id, "retrying").await;
+    let id = waiting_for_a_retry(&app, 3).await;
 
     // A second copy of the request's message arrives at once, as a re-sent one would.
     let publisher = Publisher::new(

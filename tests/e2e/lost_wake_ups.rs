@@ -60,7 +60,7 @@ async fn waiting_for_a_retry(app: &TestApp, retry_seconds: u64) -> String {
     let id = app
         .submit(&json!({"integration_id": integration["id"], "account": scim_account("ada")}))
         .await;
-    crate::helpers::eventually_state(&app, &id, "retrying").await;
+    crate::helpers::eventually_state(app, &id, "retrying").await;
     id
 }
 

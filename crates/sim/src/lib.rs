@@ -17,6 +17,7 @@
 mod admin;
 mod allowance;
 mod error;
+mod faults;
 mod filter;
 mod gate;
 mod github;

@@ -3,6 +3,7 @@
 
 mod attempts;
 mod call_slots;
+mod claims;
 mod employees;
 mod error;
 mod hr;
@@ -26,6 +27,7 @@ use sqlx::PgPool;
 
 pub use attempts::AttemptRecord;
 pub use call_slots::CallLease;
+pub use claims::{Claim, ClaimOutcome, TerminalUpdate};
 pub use employees::{Employee, NewEmployee};
 pub use error::StoreError;
 pub use hr::{HireOutcome, PlannedRequest};
@@ -35,9 +37,7 @@ pub use outage::through_outages;
 pub use outbox::{OutboxBatch, PendingRequest, StallLimits};
 pub use pacing::Reservation;
 pub use replays::{ReplayOutcome, REPLAYABLE};
-pub use requests::{
-    Claim, ClaimOutcome, NewRequest, RequestFilter, RequestRow, StoredRequest, TerminalUpdate,
-};
+pub use requests::{NewRequest, RequestFilter, RequestRow, StoredRequest};
 pub use rules::{Rule, RuleTarget};
 pub use sealing::{Keyring, KeyringError, DEVELOPMENT_KEY_ID};
 pub use tenants::{AuthenticatedToken, NewToken, TokenInfo};

@@ -1,0 +1,213 @@
+//! One attempt's hold on a request: taking it (or taking it over), and letting go of
+//! it with an outcome, a planned retry, or untouched for pacing.
+
+use std::time::Duration;
+
+use provisioner_core::{EventId, RequestError, RequestId, RequestState, TenantId};
+
+use crate::requests::RequestRow;
+use crate::{Store, StoreError};
+
+/// The result of trying to take a request for work.
+#[derive(Debug)]
+pub enum ClaimOutcome {
+    Claimed(Box<Claim>),
+    /// The request already ended; the message is a duplicate.
+    AlreadyTerminal,
+    /// Another worker holds it; its claim lasts this much longer.
+    HeldElsewhere(Duration),
+    /// It waits for a retry that is due only after this long: the message is an early
+    /// copy (the relay re-sent a wake-up, or an outage parked it for a second).
+    NotDue(Duration),
+    NotFound,
+}
+
+#[derive(Debug)]
+pub struct Claim {
+    pub request: RequestRow,
+}
+
+impl Claim {
+    pub fn attempt(&self) -> i32 {
+        self.request.attempts
+    }
+
+    /// An earlier attempt (a retry, a redelivery, a replay) may have reached the SaaS,
+    /// so the account must be looked up before it is created.
+    pub fn may_have_reached_before(&self) -> bool {
+        self.request.attempts > 1
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TerminalUpdate {
+    pub state: RequestState,
+    pub external_account_id: Option<String>,
+    pub error: Option<RequestError>,
+}
+
+impl Store {
+    /// Takes a request for one attempt. A request already in progress is taken over only
+    /// when its claim is older than `lease` (its holder died: no holder calls the SaaS
+    /// that long), or when the caller itself held attempt `held_attempt` of it and lost
+    /// its database midway. Not on a redelivery alone: another copy of the message may
+    /// be in the hands of a live worker, and two workers creating one account at once
+    /// could both miss the other's in a lookup.
+    pub async fn claim_request(
+        &self,
+        tenant_id: TenantId,
+        id: RequestId,
+        held_attempt: Option<i32>,
+        lease: Duration,
+    ) -> Result<ClaimOutcome, StoreError> {
+        let lease_secs = lease.as_secs_f64();
+        let claimed: Option<RequestRow> = sqlx::query_as(
+            "UPDATE provisioning_requests
+             SET state = 'in_progress', attempts = attempts + 1,
+                 claimed_at = now(), updated_at = now()
+             WHERE tenant_id = $1 AND id = $2
+               AND (state = 'queued'
+                    OR (state = 'retrying'
+                        AND (next_attempt_at IS NULL OR next_attempt_at <= now()))
+                    OR (state = 'in_progress'
+                        AND (claimed_at < now() - make_interval(secs => $3)
+                             OR attempts = $4)))
+             RETURNING *",
+        )
+        .bind(tenant_id.as_uuid())
+        .bind(id.as_uuid())
+        .bind(lease_secs)
+        .bind(held_attempt)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(request) = claimed {
+            return Ok(ClaimOutcome::Claimed(Box::new(Claim { request })));
+        }
+        let due_in: Option<(String, Option<f64>, Option<f64>)> = sqlx::query_as(
+            "SELECT state, extract(epoch FROM next_attempt_at - now())::float8,
+                    extract(epoch FROM claimed_at + make_interval(secs => $3) - now())::float8
+             FROM provisioning_requests WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id.as_uuid())
+        .bind(id.as_uuid())
+        .bind(lease_secs)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match due_in {
+            None => ClaimOutcome::NotFound,
+            Some((state, _, _)) if state.parse().is_ok_and(RequestState::is_terminal) => {
+                ClaimOutcome::AlreadyTerminal
+            }
+            Some((state, Some(seconds), _)) if state == "retrying" && seconds > 0.0 => {
+                ClaimOutcome::NotDue(Duration::from_secs_f64(seconds))
+            }
+            Some((_, _, lease_left)) => ClaimOutcome::HeldElsewhere(Duration::from_secs_f64(
+                lease_left.unwrap_or(0.0).max(0.0),
+            )),
+        })
+    }
+
+    /// Ends the attempt `attempt` in a terminal state and assigns the result event its id.
+    /// Returns `None` when the claim was lost to another worker meanwhile.
+    pub async fn finish_request(
+        &self,
+        tenant_id: TenantId,
+        id: RequestId,
+        attempt: i32,
+        update: &TerminalUpdate,
+    ) -> Result<Option<RequestRow>, StoreError> {
+        let error = update.error.as_ref();
+        let row = sqlx::query_as(
+            "WITH finished AS (
+                 UPDATE provisioning_requests
+                 SET state = $4, external_account_id = $5,
+                     error_code = $6, error_message = $7, error_retryable = $8,
+                     result_event_id = $9, result_published_at = NULL, updated_at = now()
+                 WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'
+                 RETURNING *
+             ), recorded AS (
+                 INSERT INTO request_attempts
+                     (tenant_id, request_id, attempt, outcome, error_code, error_message,
+                      started_at)
+                 SELECT tenant_id, id, attempts, state, error_code, error_message, claimed_at
+                 FROM finished
+                 ON CONFLICT DO NOTHING
+             )
+             SELECT * FROM finished",
+        )
+        .bind(tenant_id.as_uuid())
+        .bind(id.as_uuid())
+        .bind(attempt)
+        .bind(update.state.as_str())
+        .bind(&update.external_account_id)
+        .bind(error.map(|e| e.code.as_str()))
+        .bind(error.map(|e| e.message.as_str()))
+        .bind(error.map(|e| e.retryable))
+        .bind(EventId::new().as_uuid())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row)
+    }
+
+    /// Gives a claimed request back without counting the attempt (nothing was called).
+    pub async fn release_claim(
+        &self,
+        tenant_id: TenantId,
+        id: RequestId,
+        attempt: i32,
+        retry_in: Duration,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE provisioning_requests
+             SET state = 'retrying', attempts = attempts - 1, updated_at = now(),
+                 next_attempt_at = now() + make_interval(secs => $4)
+             WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'",
+        )
+        .bind(tenant_id.as_uuid())
+        .bind(id.as_uuid())
+        .bind(attempt)
+        .bind(retry_in.as_secs_f64())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Parks the request for a retry in `retry_in`, keeping the last cause and when the
+    /// retry is planned for people to read.
+    pub async fn park_for_retry(
+        &self,
+        tenant_id: TenantId,
+        id: RequestId,
+        attempt: i32,
+        error: &RequestError,
+        retry_in: Duration,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "WITH parked AS (
+                 UPDATE provisioning_requests
+                 SET state = 'retrying', error_code = $4, error_message = $5,
+                     error_retryable = $6, updated_at = now(),
+                     next_attempt_at = now() + make_interval(secs => $7)
+                 WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'
+                 RETURNING tenant_id, id, attempts, claimed_at
+             )
+             INSERT INTO request_attempts
+                 (tenant_id, request_id, attempt, outcome, error_code, error_message,
+                  started_at, retry_at)
+             SELECT tenant_id, id, attempts, 'retrying', $4, $5, claimed_at,
+                    now() + make_interval(secs => $7)
+             FROM parked
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(tenant_id.as_uuid())
+        .bind(id.as_uuid())
+        .bind(attempt)
+        .bind(&error.code)
+        .bind(&error.message)
+        .bind(error.retryable)
+        .bind(retry_in.as_secs_f64())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

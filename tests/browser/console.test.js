@@ -42,6 +42,34 @@ async function signedIn(hash = '') {
 
 const shot = (page, name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Holds back the first GET of `path` whose query matches, so that it answers after a
+// later one, as it can on a slow network. `answered()` resolves once the page has had the
+// late answer, and fails if no such request came.
+async function holdBack(page, path, matches) {
+  let release;
+  const done = new Promise((resolve) => { release = resolve; });
+  let held = false;
+  await page.route((url) => url.pathname === path, async (route) => {
+    const query = new globalThis.URL(route.request().url()).searchParams;
+    if (held || route.request().method() !== 'GET' || !matches(query)) return route.continue();
+    held = true;
+    await pause(1_500);
+    await route.fulfill({ response: await route.fetch() });
+    await pause(200);
+    release(true);
+  });
+  return {
+    answered: async () => {
+      const timer = setTimeout(() => release(false), WAIT);
+      const came = await done;
+      clearTimeout(timer);
+      assert.ok(came, `no request to ${path} was held back`);
+    },
+  };
+}
+
 async function fillAccount(page, { user, email, given, family }) {
   await page.getByLabel('User name').fill(user);
   await page.getByLabel('Email').fill(email);
@@ -136,13 +164,18 @@ test('a SaaS validation failure shows the service\'s own cause', async () => {
 });
 
 test('the log filtered by action Create shows the new entries and exports them', async () => {
-  const page = await signedIn('#/log');
+  const page = await signedIn();
+  // The unfiltered first page is held back so that it answers after the filtered one,
+  // as it can on a slow network; it must not be added to the filtered rows.
+  const unfiltered = await holdBack(page, '/v1/integration-log', (q) => !q.has('action'));
+  await page.getByRole('link', { name: 'Integration log' }).click();
   await page.getByLabel('Action').selectOption({ label: 'Create' });
   await page.getByLabel('Status').selectOption({ label: 'Success' });
   await page.getByRole('button', { name: 'Apply filters' }).click();
   const rows = page.locator('#log tbody tr');
   await rows.filter({ hasText: 'linus' }).waitFor();
   await rows.filter({ hasText: 'grace@example.com' }).waitFor();
+  await unfiltered.answered();
   assert.equal(await rows.filter({ hasText: 'failure' }).count(), 0);
   await shot(page, '07-log-create');
   const [download] = await Promise.all([
@@ -163,11 +196,15 @@ test('the log filtered by action Create shows the new entries and exports them',
 });
 
 test('an operator replays a rejected request', async () => {
-  const page = await signedIn('#/operators');
+  const page = await signedIn();
+  const failed = await holdBack(page, '/v1/provisioning-requests', (q) => q.get('state') === 'failed');
+  await page.getByRole('link', { name: 'Operators' }).click();
   await page.getByLabel('State').selectOption({ label: 'Rejected' });
   await page.getByRole('button', { name: 'Show' }).click();
   const row = page.locator('#ops tbody tr', { hasText: 'ops-user' });
   await row.waitFor();
+  await failed.answered();
+  assert.equal(await row.count(), 1, 'the earlier answer (failed requests) must not replace the rejected ones');
   assert.match(await row.locator('.cause').textContent(), /re-integrate/);
   await shot(page, '08-operators');
   await row.getByRole('button', { name: 'Replay ops-user' }).click();

@@ -23,6 +23,9 @@ export async function render(main, params) {
 
   let rows = [];
   let cursor = null;
+  // The first load runs while the filters are already usable; a later
+  // "Apply filters" must not have the earlier, unfiltered answer added to it.
+  let generation = 0;
   const tbody = h('tbody');
   const summary = h('p', { class: 'muted', 'aria-live': 'polite', id: 'log-summary' });
   const more = h('button', { type: 'button', hidden: true, onclick: () => load(false) }, 'Load more');
@@ -55,9 +58,11 @@ export async function render(main, params) {
 
   async function load(fresh) {
     error.replaceChildren();
-    if (fresh) { rows = []; cursor = null; tbody.replaceChildren(); }
+    if (fresh) { generation += 1; rows = []; cursor = null; tbody.replaceChildren(); }
+    const asked = generation;
     try {
       const page = await api.get(`/v1/integration-log${api.query({ ...filters(), limit: 50, cursor })}`);
+      if (asked !== generation) return;
       cursor = page.next_cursor ?? null;
       for (const entry of page.entries) {
         const e = employeeById.get(entry.employee_id);
@@ -72,7 +77,7 @@ export async function render(main, params) {
       summary.textContent = `${rows.length} ${rows.length === 1 ? 'entry' : 'entries'}${cursor ? ', more available' : ''}`;
       more.hidden = !cursor;
     } catch (e) {
-      error.append(h('p', {}, e.message));
+      if (asked === generation) error.append(h('p', {}, e.message));
     }
   }
 

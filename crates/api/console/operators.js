@@ -22,6 +22,8 @@ export async function render(main) {
   const status = h('p', { class: 'status', 'aria-live': 'polite', id: 'ops-status' });
   const replayAll = h('button', { type: 'button', onclick: onReplayAll }, 'Replay all matching');
   let confirming = null;
+  // Only the answer to the latest "Show" may fill the table; an earlier one can arrive last.
+  let generation = 0;
 
   const filter = () => {
     const f = { state: state.value };
@@ -44,7 +46,15 @@ export async function render(main) {
   async function load() {
     confirming = null;
     replayAll.textContent = 'Replay all matching';
-    const page = await api.get(`/v1/provisioning-requests${api.query({ ...filter(), limit: 100 })}`);
+    const asked = ++generation;
+    let page;
+    try {
+      page = await api.get(`/v1/provisioning-requests${api.query({ ...filter(), limit: 100 })}`);
+    } catch (e) {
+      if (asked === generation) status.textContent = e.message;
+      return;
+    }
+    if (asked !== generation) return;
     tbody.replaceChildren(...page.items.map(row));
     if (!page.items.length) tbody.append(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, `No ${state.value} requests.`)));
   }

@@ -9,6 +9,7 @@ mod error;
 mod hr;
 mod integrations;
 mod log;
+mod marks;
 mod outage;
 mod outbox;
 mod pacing;
@@ -48,6 +49,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 pub struct Store {
     pool: PgPool,
     keyring: Arc<Keyring>,
+    marks: Arc<marks::PublishMarks>,
 }
 
 impl Store {
@@ -62,6 +64,7 @@ impl Store {
         Ok(Self {
             pool,
             keyring: Arc::new(Keyring::development()),
+            marks: Arc::default(),
         })
     }
 

@@ -5,7 +5,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use provisioner_core::{IntegrationId, RequestId, TenantId};
 
-use crate::{Store, StoreError};
+use crate::integrations::{IntegrationRow, COLUMNS};
+use crate::{Integration, Store, StoreError};
 
 /// A carried slot older than this is not used: the request came back late, and calling
 /// now would add a burst on top of the calls paced for now.
@@ -97,17 +98,34 @@ impl Store {
         Ok(paused)
     }
 
-    /// How long a 429 still holds the integration's calls back; zero when it does not.
-    pub async fn pause_left(&self, integration_id: IntegrationId) -> Result<Duration, StoreError> {
-        let left: Option<(f64,)> = sqlx::query_as(
-            "SELECT extract(epoch FROM (paused_until - now()))::float8 FROM integration_pacing
-             WHERE integration_id = $1 AND paused_until > now()",
-        )
-        .bind(integration_id.as_uuid())
+    /// The integration as an attempt needs it, and how long a 429 still holds its calls
+    /// back (zero when none does): one read on every attempt instead of two.
+    pub async fn integration_for_call(
+        &self,
+        tenant_id: TenantId,
+        id: IntegrationId,
+    ) -> Result<Option<(Integration, Duration)>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct ForCall {
+            #[sqlx(flatten)]
+            row: IntegrationRow,
+            pause_left_secs: f64,
+        }
+        let found: Option<ForCall> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS},
+                    coalesce((SELECT extract(epoch FROM (p.paused_until - now()))
+                              FROM integration_pacing p
+                              WHERE p.integration_id = integrations.id
+                                AND p.paused_until > now()), 0)::float8 AS pause_left_secs
+             FROM integrations WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant_id.as_uuid())
+        .bind(id.as_uuid())
         .fetch_optional(&self.pool)
         .await?;
-        Ok(left.map_or(Duration::ZERO, |(secs,)| {
-            Duration::from_secs_f64(secs.max(0.0))
+        Ok(found.map(|found| {
+            let pause = Duration::from_secs_f64(found.pause_left_secs.max(0.0));
+            (self.open_row(found.row), pause)
         }))
     }
 

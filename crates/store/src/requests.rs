@@ -3,7 +3,7 @@ use provisioner_core::cursor::Cursor;
 use provisioner_core::event::{AccountResult, CloudEvent};
 use provisioner_core::trace::TraceParent;
 use provisioner_core::{
-    EmployeeId, EventId, IntegrationId, RequestError, RequestId, RequestState, TenantId,
+    EmployeeId, IntegrationId, RequestError, RequestId, RequestState, TenantId,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -205,28 +205,5 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows)
-    }
-
-    /// Records that the broker confirmed the request's message, so the relay leaves it.
-    pub async fn mark_request_published(&self, id: RequestId) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE provisioning_requests SET published_at = now()
-             WHERE id = $1 AND published_at IS NULL",
-        )
-        .bind(id.as_uuid())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    pub async fn mark_result_published(&self, event_id: EventId) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE provisioning_requests SET result_published_at = now()
-             WHERE result_event_id = $1 AND result_published_at IS NULL",
-        )
-        .bind(event_id.as_uuid())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 }

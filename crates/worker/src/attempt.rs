@@ -114,9 +114,9 @@ impl Worker {
         trace: &TraceParent,
     ) -> Result<(), AttemptError> {
         let request = &claim.request;
-        let integration = self
+        let (integration, pause) = self
             .store
-            .integration(message.tenant_id, request.integration_id.into())
+            .integration_for_call(message.tenant_id, request.integration_id.into())
             .await?
             .ok_or_else(|| {
                 AttemptError::Poison(format!("integration {} is gone", request.integration_id))
@@ -132,7 +132,7 @@ impl Worker {
                 .await;
         }
 
-        let lease = match self.pace(claim, &integration, trace).await? {
+        let lease = match self.pace(claim, &integration, pause, trace).await? {
             Paced::Go(lease) => lease,
             Paced::Parked => return Ok(()),
         };
@@ -272,7 +272,11 @@ impl Worker {
             return Ok(());
         };
         match self.publisher.publish_result(&event).await {
-            Ok(()) => self.store.mark_result_published(event.id).await?,
+            Ok(()) => {
+                self.store
+                    .mark_result_published(row.id.into(), event.id)
+                    .await?
+            }
             Err(error) => {
                 tracing::warn!(event_id = %event.id, error = %error, "result event not confirmed; the relay will publish it");
             }

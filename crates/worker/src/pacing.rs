@@ -64,6 +64,7 @@ impl Worker {
         &self,
         claim: &Claim,
         integration: &Integration,
+        pause: Duration,
         trace: &TraceParent,
     ) -> Result<Paced, AttemptError> {
         let limits = limits(integration);
@@ -72,7 +73,7 @@ impl Worker {
                 let paced = per_second * RATE_HEADROOM;
                 self.rate_slot(claim, integration, paced).await?
             }
-            None => self.end_of_pause(integration).await?,
+            None => end_of_pause(pause).await,
         };
         match slot {
             RateSlot::Now => {}
@@ -175,16 +176,6 @@ impl Worker {
         Ok(RateSlot::Later(reservation))
     }
 
-    /// Without a rate there are no slots, but a 429 still holds every worker back.
-    async fn end_of_pause(&self, integration: &Integration) -> Result<RateSlot, AttemptError> {
-        let pause = self.store.pause_left(integration.id.into()).await?;
-        if pause > SHORT_WAIT {
-            return Ok(RateSlot::AfterPause(pause));
-        }
-        tokio::time::sleep(pause).await;
-        Ok(RateSlot::Now)
-    }
-
     /// A lease on one of the integration's `max` call slots, or `None` when none came
     /// free within the wait allowed here.
     async fn call_slot(
@@ -261,4 +252,13 @@ impl Worker {
             "paced: waiting in the broker for the integration's next slot");
         Ok(())
     }
+}
+
+/// Without a rate there are no slots, but a 429 still holds every worker back.
+async fn end_of_pause(pause: Duration) -> RateSlot {
+    if pause > SHORT_WAIT {
+        return RateSlot::AfterPause(pause);
+    }
+    tokio::time::sleep(pause).await;
+    RateSlot::Now
 }

@@ -30,7 +30,7 @@ impl Default for RelayConfig {
             batch_size: 500,
             stall: StallLimits {
                 retry_overdue: Duration::from_secs(30),
-                // The worker's claim lease is two minutes.
+                // Past the worker's claim lease (60 s unless configured) and then some.
                 claim_abandoned: Duration::from_secs(180),
                 queued_unclaimed: Duration::from_secs(600),
             },

@@ -193,3 +193,41 @@ async fn a_worker_that_lost_its_database_mid_attempt_takes_its_own_claim_over_an
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_claim_renewed_within_its_lease_is_not_taken_over_and_one_taken_over_is_not_renewed() {
+    let api_only = Components {
+        api: true,
+        ..Components::NONE
+    };
+    let app = crate::helpers::spawn_app_with(api_only, None).await;
+    let integration_id = app.scim_integration("acme").await;
+    let id = crate::helpers::insert_unpublished_request(&app, &integration_id, "ada").await;
+    let id: provisioner_core::RequestId = id.parse().unwrap();
+    let lease = Duration::from_secs(3);
+    let claim = || app.store.claim_request(app.tenant_id, id, None, lease);
+    let ClaimOutcome::Claimed(mut first) = claim().await.unwrap() else {
+        panic!("the request was free")
+    };
+
+    // A worker that waited long for a call slot renews before calling.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(app.store.renew_claim(&mut first).await.unwrap());
+    assert!(first.age() < Duration::from_secs(1));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        matches!(claim().await.unwrap(), ClaimOutcome::HeldElsewhere(_)),
+        "past the lease of the claim, but within that of its renewal: not taken over"
+    );
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        matches!(claim().await.unwrap(), ClaimOutcome::Claimed(c) if c.attempt() == 2),
+        "past the renewed lease a copy takes the request over"
+    );
+    assert!(
+        !app.store.renew_claim(&mut first).await.unwrap(),
+        "the first holder lost its claim and must not call"
+    );
+    app.stop().await;
+}

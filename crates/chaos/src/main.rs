@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use provisioner_chaos::Scenario;
 
 const USAGE: &str = "usage: provisioner-chaos [--binary PATH] [--requests N] [--integrations N] \
-[--workers N] [--kills N] [--keep]
+[--workers N] [--kills N] [--small] [--keep]
   --binary    the provisioner binary to run (default: target/release/provisioner)
+  --small     the smaller run of `make test` (300 requests, 2 kills, 10 s claim lease);
+              flags after it change it further
   --keep      leave the work directory with every process's log";
 
 #[tokio::main]
@@ -32,6 +34,10 @@ async fn main() -> ExitCode {
             "--integrations" => number("--integrations").map(|n| scenario.integrations = n.max(1)),
             "--workers" => number("--workers").map(|n| scenario.workers = n.max(1)),
             "--kills" => number("--kills").map(|n| scenario.kills = n),
+            "--small" => {
+                scenario = Scenario::small(scenario.binary.clone());
+                Some(())
+            }
             "--keep" => {
                 keep = true;
                 Some(())

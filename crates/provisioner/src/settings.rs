@@ -58,7 +58,8 @@ pub struct Settings {
 
     /// Seconds a worker's claim on a request lasts. Only then may another worker take
     /// the request over (after a crash); an attempt's SaaS calls are cut off at three
-    /// quarters of it, so a claim is never taken from a worker still calling.
+    /// quarters of it, so a claim is never taken from a worker still calling. The relay
+    /// re-sends the message of a claim three times this old.
     #[arg(long, env = "PROVISIONER_CLAIM_LEASE_SECONDS", default_value_t = 60)]
     pub claim_lease_seconds: u64,
 

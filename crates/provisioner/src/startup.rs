@@ -144,19 +144,18 @@ pub async fn serve(
             }
         });
     }
+    let claim_lease = std::time::Duration::from_secs(settings.claim_lease_seconds.max(4));
     if components.relay {
         tasks.spawn(provisioner_relay::run(
             store.clone(),
             publisher.clone(),
-            RelayConfig::default(),
+            RelayConfig::default().with_claim_lease(claim_lease),
             shutdown.clone(),
         ));
     }
     if components.worker {
         let worker = Worker::new(store.clone(), publisher.clone(), catalog.clone())
-            .with_claim_lease(std::time::Duration::from_secs(
-                settings.claim_lease_seconds.max(4),
-            ));
+            .with_claim_lease(claim_lease);
         tasks.spawn(worker.run(
             consumer("provisioner-worker", topology.requests_queue()),
             shutdown.clone(),

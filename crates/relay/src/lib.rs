@@ -30,11 +30,21 @@ impl Default for RelayConfig {
             batch_size: 500,
             stall: StallLimits {
                 retry_overdue: Duration::from_secs(30),
-                // Past the worker's claim lease (60 s unless configured) and then some.
+                // Three times the workers' default claim lease of 60 s.
                 claim_abandoned: Duration::from_secs(180),
                 queued_unclaimed: Duration::from_secs(600),
             },
         }
+    }
+}
+
+impl RelayConfig {
+    /// A claim counts as abandoned at three times the workers' claim lease: by then
+    /// a live worker has renewed or ended it, and a copy of a dead worker's message
+    /// would have taken it over had the broker not lost that copy too.
+    pub fn with_claim_lease(mut self, lease: Duration) -> Self {
+        self.stall.claim_abandoned = lease * 3;
+        self
     }
 }
 

@@ -1,7 +1,7 @@
 //! One attempt's hold on a request: taking it (or taking it over), and letting go of
 //! it with an outcome, a planned retry, or untouched for pacing.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use provisioner_core::{EventId, RequestError, RequestId, RequestState, TenantId};
 
@@ -25,11 +25,18 @@ pub enum ClaimOutcome {
 #[derive(Debug)]
 pub struct Claim {
     pub request: RequestRow,
+    /// When this worker took or last renewed the claim, by its own clock.
+    renewed: Instant,
 }
 
 impl Claim {
     pub fn attempt(&self) -> i32 {
         self.request.attempts
+    }
+
+    /// How long since the claim was taken or last renewed.
+    pub fn age(&self) -> Duration {
+        self.renewed.elapsed()
     }
 
     /// An earlier attempt (a retry, a redelivery, a replay) may have reached the SaaS,
@@ -61,6 +68,9 @@ impl Store {
         lease: Duration,
     ) -> Result<ClaimOutcome, StoreError> {
         let lease_secs = lease.as_secs_f64();
+        // Taken before the statement: the row's claim time is later, so the claim's age
+        // as this worker counts it is never less than its true age.
+        let asked_at = Instant::now();
         let claimed: Option<RequestRow> = sqlx::query_as(
             "UPDATE provisioning_requests
              SET state = 'in_progress', attempts = attempts + 1,
@@ -81,7 +91,10 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         if let Some(request) = claimed {
-            return Ok(ClaimOutcome::Claimed(Box::new(Claim { request })));
+            return Ok(ClaimOutcome::Claimed(Box::new(Claim {
+                request,
+                renewed: asked_at,
+            })));
         }
         let due_in: Option<(String, Option<f64>, Option<f64>)> = sqlx::query_as(
             "SELECT state, extract(epoch FROM next_attempt_at - now())::float8,
@@ -105,6 +118,28 @@ impl Store {
                 lease_left.unwrap_or(0.0).max(0.0),
             )),
         })
+    }
+
+    /// Starts the claim's lease again, unless another worker took the request over
+    /// meanwhile; returns whether the claim is still this one's. A worker that waited
+    /// for a call slot renews before it calls, so that no other worker can take the
+    /// request over while the call is under way.
+    pub async fn renew_claim(&self, claim: &mut Claim) -> Result<bool, StoreError> {
+        let asked_at = Instant::now();
+        let done = sqlx::query(
+            "UPDATE provisioning_requests SET claimed_at = now()
+             WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'",
+        )
+        .bind(claim.request.tenant_id)
+        .bind(claim.request.id)
+        .bind(claim.attempt())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            claim.renewed = asked_at;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     /// Ends the attempt `attempt` in a terminal state and assigns the result event its id.

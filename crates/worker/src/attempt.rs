@@ -51,7 +51,7 @@ impl Worker {
         held: Option<i32>,
         trace: &TraceParent,
     ) -> Result<(), AttemptError> {
-        let claim = match self
+        let mut claim = match self
             .store
             .claim_request(
                 message.tenant_id,
@@ -95,7 +95,7 @@ impl Worker {
         let request = &claim.request;
         tracing::info!(request_id = %request.id, service = %request.service, attempt = request.attempts, "attempt started");
 
-        self.carry_out(&claim, &message, trace)
+        self.carry_out(&mut claim, &message, trace)
             .await
             .map_err(|error| match error {
                 AttemptError::Infrastructure(error) => AttemptError::Interrupted {
@@ -109,7 +109,7 @@ impl Worker {
     /// The attempt from a claim held to its recorded outcome.
     async fn carry_out(
         &self,
-        claim: &Claim,
+        claim: &mut Claim,
         message: &RequestMessage,
         trace: &TraceParent,
     ) -> Result<(), AttemptError> {
@@ -136,6 +136,15 @@ impl Worker {
             Paced::Go(lease) => lease,
             Paced::Parked => return Ok(()),
         };
+        let held = self.still_held(claim).await;
+        if !matches!(held, Ok(true)) {
+            self.end_call(lease).await;
+            held?;
+            tracing::info!(request_id = %claim.request.id,
+                "claim taken over while waiting for a call slot; the request is its new holder's");
+            return Ok(());
+        }
+        let request = &claim.request;
         FreezePoint::BeforeCall.here().await;
         let outcome = self.call_service(claim, &integration).await;
         self.end_call(lease).await;
@@ -160,6 +169,16 @@ impl Worker {
                     .await
             }
         }
+    }
+
+    /// Whether the claim is still this worker's, renewing it if waiting for a call slot
+    /// aged it: every call must end within the claim's lease (see [`Self::call_budget`]),
+    /// or another worker could take the request over and create the account too.
+    async fn still_held(&self, claim: &mut Claim) -> Result<bool, StoreError> {
+        if claim.age() < self.claim_lease / 8 {
+            return Ok(true);
+        }
+        self.store.renew_claim(claim).await
     }
 
     /// The service's connector and where it calls, or why it cannot call at all.

@@ -156,6 +156,12 @@ impl Worker {
             if reservation.wait.is_zero() {
                 return Ok(RateSlot::Now);
             }
+            // A wait that would take the claim past half its lease goes to the broker:
+            // the claim is renewed before the call, but another worker could take the
+            // request over first, and its slot would be spent for nothing.
+            if claim.age() + reservation.wait > self.claim_lease / 2 {
+                break;
+            }
             let Some(_seat) = self.waiting.seat(reservation.wait) else {
                 break;
             };

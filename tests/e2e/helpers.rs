@@ -40,6 +40,7 @@ pub fn test_settings(database_url: String) -> Settings {
         // test waits for.
         amqp_queue_expiry_seconds: Some(120),
         prefetch: 20,
+        max_calls_in_flight: 256,
         claim_lease_seconds: 60,
         allow_private_networks: true,
         credential_keys: None,
@@ -57,13 +58,27 @@ pub async fn spawn_app() -> TestApp {
 /// Like [`spawn_app`], running only `components`; with `broker_url` they use that
 /// broker address instead of the real one (an unreachable one simulates an outage).
 pub async fn spawn_app_with(components: Components, broker_url: Option<&str>) -> TestApp {
+    spawn(components, broker_url, |_| {}).await
+}
+
+/// Like [`spawn_app`], with `tune` changing the components' settings first.
+pub async fn spawn_app_tuned(tune: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(Components::ALL, None, tune).await
+}
+
+async fn spawn(
+    components: Components,
+    broker_url: Option<&str>,
+    tune: impl FnOnce(&mut Settings),
+) -> TestApp {
     // TEST_LOG=1 shows the components' logs, for a test that needs explaining.
     if std::env::var_os("TEST_LOG").is_some() {
         // Kept for the rest of the test process.
         std::mem::forget(provisioner::telemetry::init());
     }
     let database_url = fresh_database().await;
-    let settings = test_settings(database_url);
+    let mut settings = test_settings(database_url);
+    tune(&mut settings);
     let store = Store::connect_lazy(&settings.database_url, 3).expect("database url");
     store.migrate().await.expect("migrations apply");
 

@@ -3,6 +3,7 @@
 
 mod access;
 mod behind_the_api;
+mod calls_in_flight;
 mod chaos;
 mod cli;
 mod console;

@@ -43,6 +43,12 @@ pub struct Settings {
     #[arg(long, env = "PROVISIONER_PREFETCH", default_value_t = 100)]
     pub prefetch: u16,
 
+    /// SaaS calls one worker process makes at once, over every integration; its other
+    /// deliveries wait their turn. Each call holds an HTTP connection and its buffers,
+    /// so this bounds a worker's memory however large its prefetch.
+    #[arg(long, env = "PROVISIONER_MAX_CALLS_IN_FLIGHT", default_value_t = 256)]
+    pub max_calls_in_flight: u32,
+
     /// Lets connectors call loopback and private addresses (the simulator, tests).
     #[arg(
         long,

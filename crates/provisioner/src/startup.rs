@@ -155,7 +155,8 @@ pub async fn serve(
     }
     if components.worker {
         let worker = Worker::new(store.clone(), publisher.clone(), catalog.clone())
-            .with_claim_lease(claim_lease);
+            .with_claim_lease(claim_lease)
+            .with_max_calls_in_flight(settings.max_calls_in_flight);
         tasks.spawn(worker.run(
             consumer("provisioner-worker", topology.requests_queue()),
             shutdown.clone(),

@@ -136,6 +136,13 @@ impl Worker {
             Paced::Go(lease) => lease,
             Paced::Parked => return Ok(()),
         };
+        // Waiting for a turn is not an attempt either; the claim is renewed after it
+        // if the wait aged it.
+        let turn = self
+            .call_permits
+            .acquire()
+            .await
+            .expect("the call permits are never closed");
         let held = self.still_held(claim).await;
         if !matches!(held, Ok(true)) {
             self.end_call(lease).await;
@@ -148,6 +155,7 @@ impl Worker {
         FreezePoint::BeforeCall.here().await;
         let outcome = self.call_service(claim, &integration).await;
         self.end_call(lease).await;
+        drop(turn);
         FreezePoint::AfterCall.here().await;
         match outcome {
             Ok(outcome) => {

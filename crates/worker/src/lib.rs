@@ -23,6 +23,7 @@ use provisioner_core::event::RequestMessage;
 use provisioner_core::quarantine::AUTH_FAILURES_BEFORE_ERROR;
 use provisioner_core::trace::TraceParent;
 use provisioner_store::Store;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 pub use attempt::AttemptError;
@@ -39,7 +40,12 @@ pub struct Worker {
     /// A claim older than this is presumed abandoned by a worker that died.
     pub(crate) claim_lease: Duration,
     pub(crate) waiting: Arc<WaitingRoom>,
+    /// One permit per SaaS call this process may have under way.
+    pub(crate) call_permits: Arc<Semaphore>,
 }
+
+/// SaaS calls a worker process makes at once unless told otherwise.
+pub const DEFAULT_MAX_CALLS_IN_FLIGHT: u32 = 256;
 
 impl Worker {
     pub fn new(store: Store, publisher: Arc<Publisher>, catalog: Arc<Catalog>) -> Self {
@@ -50,7 +56,13 @@ impl Worker {
             auth_failure_threshold: AUTH_FAILURES_BEFORE_ERROR,
             claim_lease: Duration::from_secs(60),
             waiting: Arc::new(WaitingRoom::default()),
+            call_permits: Arc::new(Semaphore::new(DEFAULT_MAX_CALLS_IN_FLIGHT as usize)),
         }
+    }
+
+    pub fn with_max_calls_in_flight(mut self, max: u32) -> Self {
+        self.call_permits = Arc::new(Semaphore::new(max.max(1) as usize));
+        self
     }
 
     pub fn with_claim_lease(mut self, lease: Duration) -> Self {

@@ -247,7 +247,25 @@ pub fn metrics() -> metrics_exporter_prometheus::PrometheusHandle {
             // Fails only if another recorder was installed first; then ours stays empty,
             // which tests of other recorders can live with.
             let _ = metrics::set_global_recorder(recorder);
+            keep_up(handle.clone());
             handle
         })
         .clone()
+}
+
+/// A recorder built by hand keeps every histogram sample until something drains it, and
+/// only a scrape of `/metrics` does: a worker that nobody scraped grew with every
+/// request it handled. A thread of its own folds the samples in every few seconds,
+/// whatever runtime the process has.
+fn keep_up(handle: metrics_exporter_prometheus::PrometheusHandle) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || loop {
+            std::thread::sleep(EVERY);
+            handle.run_upkeep();
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(error = %error, "metrics upkeep not started; histograms are drained only by scrapes");
+    }
 }

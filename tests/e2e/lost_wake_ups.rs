@@ -162,17 +162,21 @@ async fn an_early_copy_of_a_retry_waits_until_the_retry_is_due() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_worker_that_lost_its_database_mid_attempt_takes_its_own_claim_over_and_no_other() {
-    // The api only: no worker takes the request while the test claims it by hand.
+/// The api only, so that no worker takes the request the test claims by hand.
+async fn a_request_to_claim_by_hand() -> (TestApp, provisioner_core::RequestId) {
     let api_only = Components {
         api: true,
         ..Components::NONE
     };
-    let app = crate::helpers::spawn_app_with(api_only, None).await;
+    let app = spawn_app_with(api_only, None).await;
     let integration_id = app.scim_integration("acme").await;
     let id = crate::helpers::insert_unpublished_request(&app, &integration_id, "ada").await;
-    let id: provisioner_core::RequestId = id.parse().unwrap();
+    (app, id.parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_worker_that_lost_its_database_mid_attempt_takes_its_own_claim_over_and_no_other() {
+    let (app, id) = a_request_to_claim_by_hand().await;
     let lease = Duration::from_secs(120);
     let claim = |held| app.store.claim_request(app.tenant_id, id, held, lease);
     assert!(matches!(claim(None).await.unwrap(), ClaimOutcome::Claimed(c) if c.attempt() == 1));
@@ -196,14 +200,7 @@ async fn a_worker_that_lost_its_database_mid_attempt_takes_its_own_claim_over_an
 
 #[tokio::test]
 async fn a_claim_renewed_within_its_lease_is_not_taken_over_and_one_taken_over_is_not_renewed() {
-    let api_only = Components {
-        api: true,
-        ..Components::NONE
-    };
-    let app = crate::helpers::spawn_app_with(api_only, None).await;
-    let integration_id = app.scim_integration("acme").await;
-    let id = crate::helpers::insert_unpublished_request(&app, &integration_id, "ada").await;
-    let id: provisioner_core::RequestId = id.parse().unwrap();
+    let (app, id) = a_request_to_claim_by_hand().await;
     let lease = Duration::from_secs(3);
     let claim = || app.store.claim_request(app.tenant_id, id, None, lease);
     let ClaimOutcome::Claimed(mut first) = claim().await.unwrap() else {

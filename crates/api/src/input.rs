@@ -1,8 +1,6 @@
 //! Reading client input into typed values, collecting every field error at once so a
 //! person fixes a form in one round trip.
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
@@ -334,70 +332,5 @@ pub fn json_type(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    }
-}
-
-/// Query parameters, refused when unknown so a typo in a filter never silently
-/// returns everything.
-pub struct Query {
-    params: HashMap<String, String>,
-}
-
-impl Query {
-    pub fn new(params: HashMap<String, String>, known: &[&str]) -> Result<Self, Problem> {
-        if let Some(unknown) = params.keys().find(|k| !known.contains(&k.as_str())) {
-            return Err(Problem::bad_parameter(
-                unknown,
-                format!("unknown parameter; expected one of {}", known.join(", ")),
-            ));
-        }
-        Ok(Self { params })
-    }
-
-    pub fn string(&self, name: &str) -> Option<String> {
-        self.params.get(name).filter(|v| !v.is_empty()).cloned()
-    }
-
-    pub fn parsed<T>(&self, name: &str, expected: &str) -> Result<Option<T>, Problem>
-    where
-        T: std::str::FromStr,
-    {
-        self.string(name)
-            .map(|raw| {
-                raw.parse()
-                    .map_err(|_| Problem::bad_parameter(name, format!("must be {expected}")))
-            })
-            .transpose()
-    }
-
-    pub fn time(&self, name: &str) -> Result<Option<DateTime<Utc>>, Problem> {
-        self.string(name)
-            .map(|raw| {
-                DateTime::parse_from_rfc3339(&raw)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|_| Problem::bad_parameter(name, "must be an RFC 3339 time"))
-            })
-            .transpose()
-    }
-
-    /// Page size: 50 unless asked, at most 200.
-    pub fn limit(&self) -> Result<i64, Problem> {
-        match self.parsed::<i64>("limit", "an integer from 1 to 200")? {
-            None => Ok(50),
-            Some(n) if (1..=200).contains(&n) => Ok(n),
-            Some(_) => Err(Problem::bad_parameter(
-                "limit",
-                "must be an integer from 1 to 200",
-            )),
-        }
-    }
-
-    pub fn cursor(&self) -> Result<Option<provisioner_core::cursor::Cursor>, Problem> {
-        self.string("cursor")
-            .map(|raw| {
-                provisioner_core::cursor::Cursor::decode(&raw)
-                    .map_err(|e| Problem::bad_parameter("cursor", e.to_string()))
-            })
-            .transpose()
     }
 }

@@ -5,6 +5,7 @@ mod auth;
 mod console;
 mod input;
 mod problem;
+mod query;
 mod routes;
 mod traced;
 

@@ -112,14 +112,9 @@ pub fn record_http_status(span: &Span, status: u16) {
 /// The span of one publish to `exchange` (the default exchange is `""`, as the
 /// conventions ask).
 pub fn producer(exchange: &str, routing_key: &str, message_id: Option<&str>) -> Span {
-    let name = if exchange.is_empty() {
-        "publish".to_owned()
-    } else {
-        format!("publish {exchange}")
-    };
     tracing::info_span!(
         "publish",
-        otel.name = name,
+        otel.name = span_name("publish", exchange),
         otel.kind = "producer",
         otel.status_code = Empty,
         error.type = Empty,
@@ -130,6 +125,16 @@ pub fn producer(exchange: &str, routing_key: &str, message_id: Option<&str>) -> 
         messaging.rabbitmq.destination.routing_key = routing_key,
         messaging.message.id = message_id,
     )
+}
+
+/// `{operation} {exchange}`, or the operation alone for the default exchange (`""`), as
+/// the messaging conventions name spans.
+fn span_name(operation: &str, exchange: &str) -> String {
+    if exchange.is_empty() {
+        operation.to_owned()
+    } else {
+        format!("{operation} {exchange}")
+    }
 }
 
 /// What one delivery was, for its [`consumer`] span.
@@ -144,14 +149,9 @@ pub struct DeliveryFacts<'a> {
 
 /// The span of handling one delivery, named after the exchange it was published to.
 pub fn consumer(delivery: DeliveryFacts<'_>) -> Span {
-    let name = if delivery.exchange.is_empty() {
-        "process".to_owned()
-    } else {
-        format!("process {}", delivery.exchange)
-    };
     tracing::info_span!(
         "process",
-        otel.name = name,
+        otel.name = span_name("process", delivery.exchange),
         otel.kind = "consumer",
         otel.status_code = Empty,
         error.type = Empty,

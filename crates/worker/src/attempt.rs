@@ -148,7 +148,7 @@ impl Worker {
             self.end_call(lease).await;
             held?;
             tracing::info!(request_id = %claim.request.id,
-                "claim taken over while waiting for a call slot; the request is its new holder's");
+                "claim taken over while the attempt waited to call; the request is its new holder's");
             return Ok(());
         }
         let request = &claim.request;

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::input::Query;
 use crate::problem::Problem;
+use crate::query::Query;
 use crate::AppState;
 
 const ACTIONS: &[&str] = &["create", "replay"];

@@ -15,8 +15,9 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
-use crate::input::{nested_field, Fields, JsonObject, Query};
+use crate::input::{nested_field, Fields, JsonObject};
 use crate::problem::Problem;
+use crate::query::Query;
 use crate::routes::path_id;
 use crate::AppState;
 

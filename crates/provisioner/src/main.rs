@@ -123,16 +123,7 @@ async fn main() -> anyhow::Result<()> {
     // Held to the end, so that spans still buffered are exported before the exit.
     let _telemetry = provisioner::telemetry::init();
     match cli.command {
-        Command::Migrate { settings } => {
-            Store::create_database_if_missing(&settings.database_url).await?;
-            let store = store(&settings)?;
-            store.migrate().await.context("applying migrations")?;
-            let sealed = store
-                .seal_credentials()
-                .await
-                .context("sealing credentials")?;
-            tracing::info!(sealed_credentials = sealed, "migrations applied");
-        }
+        Command::Migrate { settings } => migrate(&settings).await,
         Command::Serve {
             settings,
             components,
@@ -144,25 +135,46 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("binding {listen}"))?;
             let shutdown = shutdown_on_signal();
             startup::serve(&settings, components, Some(listener), shutdown).await?;
+            Ok(())
         }
-        Command::Tenants {
-            command: TenantsCommand::Create { name, settings },
-        } => {
-            let store = store(&settings)?;
-            let tenant_id = store
-                .create_tenant(&name)
-                .await
-                .context("creating the tenant")?;
-            let token = store.create_token(tenant_id, &Scope::ALL).await?;
-            println!("{}", json!({"tenant_id": tenant_id, "token": token.token}));
-        }
-        Command::Tokens {
-            command:
-                TokensCommand::Create {
-                    tenant,
-                    scopes,
-                    settings,
-                },
+        Command::Tenants { command } => tenants(command).await,
+        Command::Tokens { command } => tokens(command).await,
+        Command::DeadLetters { command } => dead_letters(command).await,
+        Command::Requests { command } => provisioner::operators::run(command).await,
+        Command::Sim { listen } => simulate(listen).await,
+    }
+}
+
+async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    Store::create_database_if_missing(&settings.database_url).await?;
+    let store = store(settings)?;
+    store.migrate().await.context("applying migrations")?;
+    let sealed = store
+        .seal_credentials()
+        .await
+        .context("sealing credentials")?;
+    tracing::info!(sealed_credentials = sealed, "migrations applied");
+    Ok(())
+}
+
+async fn tenants(command: TenantsCommand) -> anyhow::Result<()> {
+    let TenantsCommand::Create { name, settings } = command;
+    let store = store(&settings)?;
+    let tenant_id = store
+        .create_tenant(&name)
+        .await
+        .context("creating the tenant")?;
+    let token = store.create_token(tenant_id, &Scope::ALL).await?;
+    println!("{}", json!({"tenant_id": tenant_id, "token": token.token}));
+    Ok(())
+}
+
+async fn tokens(command: TokensCommand) -> anyhow::Result<()> {
+    match command {
+        TokensCommand::Create {
+            tenant,
+            scopes,
+            settings,
         } => {
             let store = store(&settings)?;
             let token = store
@@ -171,52 +183,49 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("creating a token for tenant {tenant}"))?;
             println!("{}", json!({"token": token.token, "scopes": token.scopes}));
         }
-        Command::Tokens {
-            command: TokensCommand::List { tenant, settings },
-        } => {
+        TokensCommand::List { tenant, settings } => {
             for token in store(&settings)?.tokens(tenant).await? {
                 println!("{}", serde_json::to_string(&token)?);
             }
         }
-        Command::Tokens {
-            command:
-                TokensCommand::Revoke {
-                    tenant,
-                    id,
-                    settings,
-                },
+        TokensCommand::Revoke {
+            tenant,
+            id,
+            settings,
         } => {
             if !store(&settings)?.revoke_token(tenant, id).await? {
                 anyhow::bail!("tenant {tenant} has no token {id}");
             }
             println!("{}", json!({"revoked": id}));
         }
-        Command::DeadLetters {
-            command: DeadLettersCommand::List { limit, settings },
-        } => {
-            let topology = startup::topology(&settings);
-            let letters =
-                provisioner_broker::peek_dead_letters(&settings.amqp_url, &topology, limit).await?;
-            for letter in letters {
-                let body = String::from_utf8_lossy(&letter.body);
-                println!(
-                    "{}",
-                    json!({"routing_key": letter.routing_key, "reason": letter.reason, "body": body})
-                );
-            }
-        }
-        Command::Requests { command } => provisioner::operators::run(command).await?,
-        Command::Sim { listen } => {
-            let listener = TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("binding {listen}"))?;
-            tracing::info!(address = %listener.local_addr()?, "simulator listening");
-            let shutdown = shutdown_on_signal();
-            provisioner_sim::Simulator::new()
-                .serve(listener, async move { shutdown.cancelled().await })
-                .await?;
-        }
     }
+    Ok(())
+}
+
+async fn dead_letters(command: DeadLettersCommand) -> anyhow::Result<()> {
+    let DeadLettersCommand::List { limit, settings } = command;
+    let topology = startup::topology(&settings);
+    let letters =
+        provisioner_broker::peek_dead_letters(&settings.amqp_url, &topology, limit).await?;
+    for letter in letters {
+        let body = String::from_utf8_lossy(&letter.body);
+        println!(
+            "{}",
+            json!({"routing_key": letter.routing_key, "reason": letter.reason, "body": body})
+        );
+    }
+    Ok(())
+}
+
+async fn simulate(listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    tracing::info!(address = %listener.local_addr()?, "simulator listening");
+    let shutdown = shutdown_on_signal();
+    provisioner_sim::Simulator::new()
+        .serve(listener, async move { shutdown.cancelled().await })
+        .await?;
     Ok(())
 }
 

@@ -259,26 +259,10 @@ fn insert_in(entry: &mut Workspace, body: &[u8]) -> Response {
             "Invalid Input: primary_user_email",
         );
     };
-    let in_domain = email
-        .rsplit_once('@')
-        .is_some_and(|(_, at)| at.eq_ignore_ascii_case(domain));
-    if !in_domain {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid",
-            "Invalid Input: primary_user_email",
-        );
-    }
-    let (Some(given), Some(family)) = (text("/name/givenName"), text("/name/familyName")) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "required",
-            "Invalid Given/Family Name: FamilyName",
-        );
+    let (given, family) = match check_fields(&email, domain, &text) {
+        Ok(names) => names,
+        Err((reason, message)) => return error(StatusCode::BAD_REQUEST, reason, message),
     };
-    if text("/password").is_none_or(|password| password.chars().count() < 8) {
-        return error(StatusCode::BAD_REQUEST, "invalid", "Invalid Password");
-    }
     if entry.holds_key(&email) {
         return error(StatusCode::CONFLICT, "duplicate", "Entity already exists.");
     }
@@ -303,6 +287,28 @@ fn insert_in(entry: &mut Workspace, body: &[u8]) -> Response {
         );
     }
     Json(user).into_response()
+}
+
+/// Google's refusals of a create whose fields it does not accept, in the order it checks
+/// them (400 with a reason and a message); else the given and family names.
+fn check_fields(
+    email: &str,
+    domain: &str,
+    text: &impl Fn(&str) -> Option<String>,
+) -> Result<(String, String), (&'static str, &'static str)> {
+    let in_domain = email
+        .rsplit_once('@')
+        .is_some_and(|(_, at)| at.eq_ignore_ascii_case(domain));
+    if !in_domain {
+        return Err(("invalid", "Invalid Input: primary_user_email"));
+    }
+    let (Some(given), Some(family)) = (text("/name/givenName"), text("/name/familyName")) else {
+        return Err(("required", "Invalid Given/Family Name: FamilyName"));
+    };
+    if text("/password").is_none_or(|password| password.chars().count() < 8) {
+        return Err(("invalid", "Invalid Password"));
+    }
+    Ok((given, family))
 }
 
 fn injected(fail: &FailCreates, reason: Option<&str>) -> Response {

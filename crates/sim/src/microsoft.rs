@@ -201,31 +201,16 @@ fn create_in(entry: &mut Workspace, body: &[u8]) -> Response {
         let message = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.";
         return error(StatusCode::BAD_REQUEST, "BadRequest", message, None);
     };
-    let password = posted
-        .pointer("/passwordProfile/password")
-        .and_then(Value::as_str);
-    let required = [
-        (
-            "accountEnabled",
-            posted.get("accountEnabled").is_some_and(Value::is_boolean),
-        ),
-        ("displayName", text("displayName").is_some()),
-        ("mailNickname", text("mailNickname").is_some()),
-        ("userPrincipalName", upn.is_some()),
-        ("passwordProfile", password.is_some_and(|p| !p.is_empty())),
-    ];
-    if let Some((missing, _)) = required.iter().find(|(_, present)| !present) {
-        let message = format!("A value is required for property '{missing}' of resource 'User'.");
-        return error(
-            StatusCode::BAD_REQUEST,
-            "Request_BadRequest",
-            &message,
-            None,
-        );
-    }
-    let Some(upn) = upn.filter(|upn| upn.contains('@')) else {
-        let message = "Property userPrincipalName is invalid.";
-        return error(StatusCode::BAD_REQUEST, "Request_BadRequest", message, None);
+    let upn = match required_fields(posted, upn) {
+        Ok(upn) => upn,
+        Err(message) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Request_BadRequest",
+                &message,
+                None,
+            )
+        }
     };
     if entry.holds_key(&upn) {
         let message =
@@ -260,6 +245,39 @@ fn create_in(entry: &mut Workspace, body: &[u8]) -> Response {
         );
     }
     (StatusCode::CREATED, Json(user)).into_response()
+}
+
+/// Graph's message for a create missing what it requires (a 400 `Request_BadRequest`),
+/// else the user principal name.
+fn required_fields(posted: &Value, upn: Option<String>) -> Result<String, String> {
+    let text = |name: &str| {
+        posted
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|value| !value.trim().is_empty())
+    };
+    let password = posted
+        .pointer("/passwordProfile/password")
+        .and_then(Value::as_str);
+    let required = [
+        (
+            "accountEnabled",
+            posted.get("accountEnabled").is_some_and(Value::is_boolean),
+        ),
+        ("displayName", text("displayName").is_some()),
+        ("mailNickname", text("mailNickname").is_some()),
+        ("userPrincipalName", upn.is_some()),
+        ("passwordProfile", password.is_some_and(|p| !p.is_empty())),
+    ];
+    if let Some((missing, _)) = required.iter().find(|(_, present)| !present) {
+        return Err(format!(
+            "A value is required for property '{missing}' of resource 'User'."
+        ));
+    }
+    let Some(upn) = upn.filter(|upn| upn.contains('@')) else {
+        return Err("Property userPrincipalName is invalid.".to_owned());
+    };
+    Ok(upn)
 }
 
 fn injected(fail: &FailCreates, reason: Option<&str>) -> Response {

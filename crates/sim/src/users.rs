@@ -80,17 +80,7 @@ pub(crate) fn create_in(
             "the request body must be a JSON object holding a SCIM User".into(),
         ));
     };
-    let user_name = match user.get("userName") {
-        Some(Value::String(user_name)) => user_name.clone(),
-        Some(_) => {
-            let detail = "userName must be a string".to_owned();
-            return Err(ScimError::bad_request("invalidValue", detail));
-        }
-        None => {
-            let detail = "userName is required".to_owned();
-            return Err(ScimError::bad_request("invalidValue", detail));
-        }
-    };
+    let user_name = posted_user_name(&user)?;
     check_user_name(&user_name).map_err(|detail| ScimError::bad_request("invalidValue", detail))?;
     if entry.holds_key(&user_name) {
         return Err(ScimError::new(
@@ -121,6 +111,21 @@ pub(crate) fn create_in(
         response.headers_mut().insert(LOCATION, value);
     }
     Ok(response)
+}
+
+/// The posted `userName`, which RFC 7643 requires as a string.
+fn posted_user_name(user: &Map<String, Value>) -> Result<String, ScimError> {
+    match user.get("userName") {
+        Some(Value::String(user_name)) => Ok(user_name.clone()),
+        Some(_) => Err(ScimError::bad_request(
+            "invalidValue",
+            "userName must be a string".to_owned(),
+        )),
+        None => Err(ScimError::bad_request(
+            "invalidValue",
+            "userName is required".to_owned(),
+        )),
+    }
 }
 
 /// The service owns `id` and `meta` (RFC 7643 §3.1); whatever the client sent for them is

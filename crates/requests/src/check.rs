@@ -3,7 +3,7 @@
 
 use provisioner_connectors::{account_target, ServiceDescriptor};
 use provisioner_core::account::{fill_from_employee, EmployeeFacts};
-use provisioner_core::TenantId;
+use provisioner_core::{EmployeeId, TenantId};
 use provisioner_store::{Integration, NewRequest, StoreError};
 use serde_json::{Map, Value};
 
@@ -21,7 +21,7 @@ pub struct Checked {
 
 /// The employee's name and address, for filling account fields.
 struct Facts {
-    id: Option<provisioner_core::EmployeeId>,
+    id: Option<EmployeeId>,
     email: String,
     given_name: String,
     family_name: String,
@@ -130,7 +130,7 @@ fn new_request(
     ask: &Ask,
     integration: &Integration,
     account: Map<String, Value>,
-    employee_id: Option<provisioner_core::EmployeeId>,
+    employee_id: Option<EmployeeId>,
 ) -> NewRequest {
     NewRequest {
         integration_id: integration.id.into(),

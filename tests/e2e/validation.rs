@@ -110,6 +110,40 @@ async fn unknown_references_and_server_owned_fields_are_refused() {
 }
 
 #[tokio::test]
+async fn every_part_of_a_body_is_checked_even_when_one_cannot_be_read() {
+    let app = spawn_app().await;
+    let integration_id = app.scim_integration("acme").await;
+    let cases = [
+        (
+            json!({"integration_id": "not-a-uuid", "employee_id": uuid::Uuid::new_v4(), "account": scim_account("a")}),
+            vec!["employee_id", "integration_id"],
+        ),
+        (
+            json!({"integration_id": integration_id, "account": {"user_name": 42}, "state": "queued"}),
+            vec![
+                "account.email",
+                "account.family_name",
+                "account.given_name",
+                "account.user_name",
+                "state",
+            ],
+        ),
+        (
+            json!({"integration_id": integration_id, "account": "ada", "employee_id": "nobody"}),
+            vec!["account", "employee_id"],
+        ),
+    ];
+    for (body, expected) in cases {
+        let response = app.post("/v1/provisioning-requests", &body).await;
+        let mut fields = problem_fields(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        fields.sort();
+        assert_eq!(fields, expected, "{body}");
+    }
+    assert_nothing_stored(&app).await;
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_service_that_cannot_provision_is_refused() {
     let app = spawn_app().await;
     let created = app

@@ -17,6 +17,7 @@ use axum::Router;
 use provisioner_broker::Publisher;
 use provisioner_connectors::Catalog;
 use provisioner_hr_intake::Intake;
+use provisioner_requests::Requests;
 use provisioner_store::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub publisher: Arc<Publisher>,
     pub catalog: Arc<Catalog>,
     pub intake: Intake,
+    /// The one way a provisioning request comes in.
+    pub requests: Requests,
     /// Renders the process's metrics in the Prometheus text format.
     pub metrics: Arc<dyn Fn() -> String + Send + Sync>,
 }

@@ -6,14 +6,18 @@
 mod plan;
 pub mod signature;
 
+pub use plan::PlannedRequest;
+
 use std::sync::Arc;
 
 use provisioner_broker::{ack, run_consumer, set_aside, ConsumerSpec, Delivery, Publisher};
 use provisioner_connectors::Catalog;
-use provisioner_core::event::{HrEvent, RequestMessage};
+use provisioner_core::event::HrEvent;
 use provisioner_core::rules::HiredEmployee;
+use provisioner_core::trace::TraceParent;
 use provisioner_core::TenantId;
-use provisioner_store::{through_outages, HireOutcome, PlannedRequest, Store, StoreError};
+use provisioner_requests::Requests;
+use provisioner_store::{through_outages, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -21,7 +25,7 @@ use uuid::Uuid;
 pub struct Intake {
     store: Store,
     publisher: Arc<Publisher>,
-    catalog: Arc<Catalog>,
+    requests: Requests,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,10 +41,11 @@ pub enum IntakeOutcome {
 
 impl Intake {
     pub fn new(store: Store, publisher: Arc<Publisher>, catalog: Arc<Catalog>) -> Self {
+        let requests = Requests::new(store.clone(), publisher.clone(), catalog);
         Self {
             store,
             publisher,
-            catalog,
+            requests,
         }
     }
 
@@ -53,39 +58,29 @@ impl Intake {
     ) -> Result<IntakeOutcome, StoreError> {
         let employee = &event.data.employee;
         let planned = self.preview(tenant_id, employee).await?;
-        let outcome = self
-            .store
-            .record_hire(tenant_id, &event.id, &event.source, employee, planned)
-            .await?;
-        let HireOutcome::Recorded {
-            employee_id,
-            queued,
-            trace,
-            failed,
-        } = outcome
+        let mut writes = self.store.begin().await?;
+        let Some(employee_id) = writes
+            .record_hire(tenant_id, &event.id, &event.source, employee)
+            .await?
         else {
             tracing::info!(event_id = %event.id, "hire event seen before; nothing to do");
             return Ok(IntakeOutcome::Duplicate);
         };
-        for (request_id, service) in &queued {
-            let message = RequestMessage {
-                tenant_id,
-                request_id: *request_id,
-            };
-            match self
-                .publisher
-                .publish_request(&message, service, &trace)
-                .await
-            {
-                Ok(()) => self.store.mark_request_published(*request_id).await?,
-                Err(error) => tracing::warn!(request_id = %request_id, error = %error,
-                    "publish not confirmed; the relay will publish it"),
-            }
-        }
-        tracing::info!(event_id = %event.id, employee_id = %employee_id, queued = queued.len(), failed, "hire recorded");
+        let trace = TraceParent::new_root();
+        let prepared = planned
+            .into_iter()
+            .map(|request| request.prepare(&event.id, employee_id, &trace))
+            .collect();
+        let stored = self
+            .requests
+            .submit_all(tenant_id, writes, prepared)
+            .await?;
+        let queued = stored.accepted.len();
+        let failed = stored.failed;
+        tracing::info!(event_id = %event.id, employee_id = %employee_id, queued, failed, "hire recorded");
         Ok(IntakeOutcome::Recorded {
-            employee_id,
-            queued: queued.len(),
+            employee_id: employee_id.as_uuid(),
+            queued,
             failed,
         })
     }
@@ -96,7 +91,7 @@ impl Intake {
         tenant_id: TenantId,
         employee: &HiredEmployee,
     ) -> Result<Vec<PlannedRequest>, StoreError> {
-        plan::plan(&self.store, &self.catalog, tenant_id, employee).await
+        plan::plan(&self.store, &self.requests, tenant_id, employee).await
     }
 
     /// Consumes hires published on the `hr.events` exchange. There no token names the

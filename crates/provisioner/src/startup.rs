@@ -8,6 +8,7 @@ use provisioner_broker::{ConsumerSpec, Publisher, Topology};
 use provisioner_connectors::{Catalog, HttpClient, HttpOptions};
 use provisioner_hr_intake::Intake;
 use provisioner_relay::RelayConfig;
+use provisioner_requests::Requests;
 use provisioner_worker::Worker;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -126,6 +127,7 @@ pub async fn serve(
             publisher: publisher.clone(),
             catalog: catalog.clone(),
             intake: intake.clone(),
+            requests: Requests::new(store.clone(), publisher.clone(), catalog.clone()),
             metrics: {
                 let handle = crate::telemetry::metrics();
                 Arc::new(move || handle.render())

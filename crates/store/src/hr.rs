@@ -1,55 +1,27 @@
-//! HR intake: a hire is recorded once per event id, with the employee record and every
-//! request the rules give, in one transaction, so a crash can neither lose the requests
-//! nor make a re-sent event create them twice.
+//! HR intake: a hire is recorded once per event id, with the employee record, in the
+//! transaction that also stores every request the rules give, so a crash can neither lose
+//! the requests nor make a re-sent event create them twice.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use provisioner_core::rules::HiredEmployee;
-use provisioner_core::trace::TraceParent;
-use provisioner_core::{EventId, IntegrationId, RequestError, RequestId, TenantId};
+use provisioner_core::{EmployeeId, TenantId};
 use rand::RngCore;
-use serde_json::Value;
 use uuid::Uuid;
 
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, Writes};
 
-/// A request a rule gives for the hire. `refused` holds why it cannot even be tried
-/// (its fields do not fit the service); it is then recorded as `failed` at once, with
-/// its cause in the integration log, rather than dropped.
-#[derive(Debug, Clone)]
-pub struct PlannedRequest {
-    pub integration_id: IntegrationId,
-    pub service: String,
-    pub workspace: String,
-    pub target: String,
-    pub account: Value,
-    pub refused: Option<RequestError>,
-}
-
-#[derive(Debug)]
-pub enum HireOutcome {
-    /// This event id was recorded before; nothing changed.
-    Duplicate,
-    Recorded {
-        employee_id: Uuid,
-        /// Requests to publish: (id, service) of each queued one.
-        queued: Vec<(RequestId, String)>,
-        /// The trace the hire's requests were started under.
-        trace: TraceParent,
-        failed: usize,
-    },
-}
-
-impl Store {
+impl Writes {
+    /// Records the hire event and creates or updates its employee. `None` when this
+    /// event id was recorded before: then nothing changed, and nothing more should be
+    /// written for it.
     pub async fn record_hire(
-        &self,
+        &mut self,
         tenant_id: TenantId,
         event_id: &str,
         source: &str,
         employee: &HiredEmployee,
-        planned: Vec<PlannedRequest>,
-    ) -> Result<HireOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
+    ) -> Result<Option<EmployeeId>, StoreError> {
         let fresh: Option<(String,)> = sqlx::query_as(
             "INSERT INTO hr_events (tenant_id, event_id, source) VALUES ($1, $2, $3)
              ON CONFLICT DO NOTHING RETURNING event_id",
@@ -57,10 +29,10 @@ impl Store {
         .bind(tenant_id.as_uuid())
         .bind(event_id)
         .bind(source)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *self.tx)
         .await?;
         if fresh.is_none() {
-            return Ok(HireOutcome::Duplicate);
+            return Ok(None);
         }
         let (employee_id,): (Uuid,) = sqlx::query_as(
             "INSERT INTO employees
@@ -80,70 +52,19 @@ impl Store {
         .bind(&employee.department)
         .bind(&employee.employment_type)
         .bind(&employee.location)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *self.tx)
         .await?;
         sqlx::query("UPDATE hr_events SET employee_id = $3 WHERE tenant_id = $1 AND event_id = $2")
             .bind(tenant_id.as_uuid())
             .bind(event_id)
             .bind(employee_id)
-            .execute(&mut *tx)
+            .execute(&mut *self.tx)
             .await?;
-
-        let trace = TraceParent::new_root();
-        let mut queued = Vec::new();
-        let mut failed = 0;
-        for planned in planned {
-            let id = RequestId::new();
-            let error = planned.refused.as_ref();
-            // Idempotent on (event, integration): two rules naming one integration give
-            // one request.
-            let key = format!("hr:{event_id}:{}", planned.integration_id);
-            let inserted = sqlx::query(
-                "INSERT INTO provisioning_requests
-                     (id, tenant_id, integration_id, employee_id, service, workspace, target, account,
-                      state, idempotency_key, error_code, error_message, error_retryable,
-                      result_event_id, trace_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-                 ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL
-                 DO NOTHING",
-            )
-            .bind(id.as_uuid())
-            .bind(tenant_id.as_uuid())
-            .bind(planned.integration_id.as_uuid())
-            .bind(employee_id)
-            .bind(&planned.service)
-            .bind(&planned.workspace)
-            .bind(&planned.target)
-            .bind(&planned.account)
-            .bind(if error.is_some() { "failed" } else { "queued" })
-            .bind(&key)
-            .bind(error.map(|e| e.code.as_str()))
-            .bind(error.map(|e| e.message.as_str()))
-            .bind(error.map(|e| e.retryable))
-            // A request failed at intake still announces its outcome; the relay
-            // publishes this event like any other.
-            .bind(error.map(|_| EventId::new().as_uuid()))
-            .bind(trace.trace_id())
-            .execute(&mut *tx)
-            .await?;
-            if inserted.rows_affected() == 0 {
-                continue;
-            }
-            if error.is_some() {
-                failed += 1;
-            } else {
-                queued.push((id, planned.service.clone()));
-            }
-        }
-        tx.commit().await?;
-        Ok(HireOutcome::Recorded {
-            employee_id,
-            queued,
-            trace,
-            failed,
-        })
+        Ok(Some(employee_id.into()))
     }
+}
 
+impl Store {
     /// Makes a webhook signing secret for the tenant; shown once, stored sealed.
     pub async fn create_hr_secret(
         &self,

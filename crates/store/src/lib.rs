@@ -19,6 +19,7 @@ mod requests;
 mod rules;
 mod sealing;
 mod tenants;
+mod writes;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +32,6 @@ pub use call_slots::CallLease;
 pub use claims::{Claim, ClaimOutcome, TerminalUpdate};
 pub use employees::{Employee, NewEmployee};
 pub use error::StoreError;
-pub use hr::{HireOutcome, PlannedRequest};
 pub use integrations::{Integration, IntegrationTuning, NewIntegration};
 pub use log::{LogEntry, LogFilter};
 pub use outage::through_outages;
@@ -42,6 +42,7 @@ pub use requests::{NewRequest, RequestFilter, RequestRow, StoredRequest};
 pub use rules::{Rule, RuleTarget};
 pub use sealing::{Keyring, KeyringError, DEVELOPMENT_KEY_ID};
 pub use tenants::{AuthenticatedToken, NewToken, TokenInfo};
+pub use writes::Writes;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 

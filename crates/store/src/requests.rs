@@ -116,54 +116,6 @@ pub struct RequestFilter {
 }
 
 impl Store {
-    pub async fn insert_request(
-        &self,
-        tenant_id: TenantId,
-        new: &NewRequest,
-    ) -> Result<StoredRequest, StoreError> {
-        let id = RequestId::new();
-        // ON CONFLICT waits for a concurrent insert of the same key to commit, so two
-        // racing retries of one client request both see the single stored row.
-        let inserted: Option<(Uuid,)> = sqlx::query_as(
-            "INSERT INTO provisioning_requests
-                 (id, tenant_id, integration_id, employee_id, service, workspace, target,
-                  account, state, idempotency_key, request_hash, trace_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $11)
-             ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL
-             DO NOTHING
-             RETURNING id",
-        )
-        .bind(id.as_uuid())
-        .bind(tenant_id.as_uuid())
-        .bind(new.integration_id.as_uuid())
-        .bind(new.employee_id.map(|e| e.as_uuid()))
-        .bind(&new.service)
-        .bind(&new.workspace)
-        .bind(&new.target)
-        .bind(&new.account)
-        .bind(&new.idempotency_key)
-        .bind(&new.request_hash)
-        .bind(&new.trace_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        if inserted.is_some() {
-            return Ok(StoredRequest::Created(id));
-        }
-        let (existing, hash): (Uuid, Option<Vec<u8>>) = sqlx::query_as(
-            "SELECT id, request_hash FROM provisioning_requests
-             WHERE tenant_id = $1 AND idempotency_key = $2",
-        )
-        .bind(tenant_id.as_uuid())
-        .bind(&new.idempotency_key)
-        .fetch_one(&self.pool)
-        .await?;
-        if hash.as_deref() == Some(new.request_hash.as_slice()) {
-            Ok(StoredRequest::Repeated(existing.into()))
-        } else {
-            Ok(StoredRequest::KeyReused)
-        }
-    }
-
     pub async fn request(
         &self,
         tenant_id: TenantId,

@@ -3,7 +3,6 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
-use provisioner_core::trace::TraceParent;
 use provisioner_core::{RequestId, RequestState, Scope};
 use provisioner_store::{ReplayOutcome, RequestFilter, REPLAYABLE};
 use serde_json::{json, Value};
@@ -12,7 +11,7 @@ use crate::auth::Caller;
 use crate::input::{Fields, JsonObject, OptionalJsonObject};
 use crate::problem::Problem;
 use crate::routes::path_id;
-use crate::routes::requests::{accepted, publish_now};
+use crate::routes::requests::accepted;
 use crate::AppState;
 
 /// A bulk replay touches at most this many requests; run it again for the rest.
@@ -119,14 +118,8 @@ async fn replay(
     reason: Option<&str>,
 ) -> Result<ReplayOutcome, Problem> {
     let replayed_by = format!("token {}", caller.token_id);
-    let outcome = state
-        .store
-        .replay_request(caller.tenant_id, id, &replayed_by, reason)
-        .await?;
-    if let ReplayOutcome::Replayed(row) = &outcome {
-        tracing::info!(request_id = %id, replayed_by, "request replayed");
-        let trace = row.trace().unwrap_or_else(TraceParent::new_root);
-        publish_now(state, caller.tenant_id, id, &row.service, &trace).await;
-    }
-    Ok(outcome)
+    Ok(state
+        .requests
+        .replay(caller.tenant_id, id, &replayed_by, reason)
+        .await?)
 }

@@ -4,19 +4,17 @@ use axum::extract::{Path, Query as RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use provisioner_connectors::account_target;
-use provisioner_core::account::{fill_from_employee, EmployeeFacts};
 use provisioner_core::cursor::Cursor;
-use provisioner_core::event::RequestMessage;
 use provisioner_core::trace::TraceParent;
 use provisioner_core::{RequestId, RequestState, Scope};
-use provisioner_store::{NewRequest, RequestFilter, RequestRow, StoredRequest};
-use serde_json::{json, Map, Value};
+use provisioner_requests::{Action, Ask, Employee, Refusal, SubmitError};
+use provisioner_store::{RequestFilter, RequestRow};
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
 use crate::input::{nested_field, Fields, JsonObject};
-use crate::problem::Problem;
+use crate::problem::{FieldError, Problem};
 use crate::query::Query;
 use crate::routes::path_id;
 use crate::AppState;
@@ -35,100 +33,78 @@ pub async fn submit(
     caller.require(Scope::RequestsWrite)?;
     let idempotency_key = idempotency_key(&headers)?;
     let request_hash = Sha256::digest(Value::Object(body.clone()).to_string()).to_vec();
-
     let mut fields = Fields::new(body);
     let integration_id = fields.required_uuid("integration_id");
     let employee_id = fields.optional_uuid("employee_id");
     let account = fields.optional_object("account");
-    let account_given = account.is_some();
-    if !account_given && employee_id.is_none() && !fields.has_error("account") {
-        fields.error(
-            "account",
-            "is required unless employee_id names an employee whose record fills it",
-        );
-    }
-    let integration = match integration_id {
-        Some(id) => state.store.integration(caller.tenant_id, id.into()).await?,
-        None => None,
-    };
-    if integration_id.is_some() && integration.is_none() {
-        fields.error("integration_id", "no integration with this id");
-    }
-    let service = integration
-        .as_ref()
-        .and_then(|i| state.catalog.service(&i.service));
-    if let (Some(integration), Some(service)) = (&integration, service) {
-        if !service.provisioning {
-            fields.error(
-                "integration_id",
-                format!(
-                    "{} ({}) cannot provision accounts",
-                    service.name, integration.workspace
-                ),
-            );
-        }
-    }
-    let employee = match employee_id {
-        Some(id) => state.store.employee(caller.tenant_id, id.into()).await?,
-        None => None,
-    };
-    if employee_id.is_some() && employee.is_none() {
-        fields.error("employee_id", "no employee with this id");
-    }
-    let mut account: Map<String, Value> = account.unwrap_or_default();
-    if let (Some(service), Some(employee)) = (service, &employee) {
-        let facts = EmployeeFacts {
-            email: &employee.email,
-            given_name: &employee.given_name,
-            family_name: &employee.family_name,
-        };
-        fill_from_employee(&mut account, &facts, &service.account_schema);
-    }
-    // Without fields from the body or the employee there is nothing to check yet; the
-    // missing `account` is already reported.
-    let has_fields = account_given || employee.is_some();
-    if let Some(service) = service.filter(|s| s.provisioning && has_fields) {
-        if let Err(errors) = state
-            .catalog
-            .validate_account(service.key, &Value::Object(account.clone()))
-        {
-            for error in errors {
-                fields.error(&nested_field("account", &error.field), error.message);
-            }
-        }
-    }
-    fields.finish()?;
-    let (Some(integration), Some(service)) = (integration, service) else {
-        return Err(Problem::internal());
-    };
-
-    let new = NewRequest {
-        integration_id: integration.id.into(),
-        employee_id: employee.map(|e| e.id.into()),
-        service: service.key.to_owned(),
-        workspace: integration.workspace.clone(),
-        target: account_target(&account),
-        account: Value::Object(account),
+    let ask = Ask {
+        action: Action::Create,
+        // An id no integration has stands in for one that could not be read, so the
+        // other parts are still checked; its own error is listed already.
+        integration_id: integration_id.unwrap_or_default().into(),
+        employee: employee_id.map_or(Employee::Unnamed, |id| Employee::Stored(id.into())),
+        account,
         idempotency_key,
         request_hash,
-        trace_id: Some(trace.trace_id().to_owned()),
+        trace,
     };
-    let id = match state.store.insert_request(caller.tenant_id, &new).await? {
-        StoredRequest::Created(id) => {
-            metrics::counter!("provisioner_requests_accepted_total", "service" => new.service.clone())
-                .increment(1);
-            publish_now(&state, caller.tenant_id, id, &new.service, &trace).await;
-            id
+    if let Err(mut problem) = fields.finish() {
+        let checked = state.requests.check(caller.tenant_id, &ask).await?;
+        let unread: Vec<String> = problem.errors.iter().map(|e| e.field.clone()).collect();
+        problem.errors.extend(
+            refusal_errors(&checked.refusals)
+                .into_iter()
+                .filter(|error| !unread.contains(&error.field)),
+        );
+        return Err(Problem::invalid_fields(problem.errors));
+    }
+    match state.requests.submit(caller.tenant_id, ask).await {
+        Ok(request) => {
+            if request.fresh {
+                metrics::counter!("provisioner_requests_accepted_total", "service" => request.service)
+                    .increment(1);
+            }
+            Ok(accepted(request.request_id))
         }
-        StoredRequest::Repeated(id) => id,
-        StoredRequest::KeyReused => {
-            return Err(Problem::invalid_field(
-                "Idempotency-Key",
-                "this key was already used with a different body",
-            ))
+        Err(SubmitError::Refused(refusals)) => {
+            Err(Problem::invalid_fields(refusal_errors(&refusals)))
         }
-    };
-    Ok(accepted(id))
+        Err(SubmitError::KeyReused) => Err(Problem::invalid_field(
+            "Idempotency-Key",
+            "this key was already used with a different body",
+        )),
+        Err(SubmitError::Store(error)) => Err(error.into()),
+    }
+}
+
+/// Each refusal as the body field it is about.
+fn refusal_errors(refusals: &[Refusal]) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for refusal in refusals {
+        match refusal {
+            Refusal::UnknownIntegration => errors.push(FieldError::new(
+                "integration_id",
+                "no integration with this id",
+            )),
+            Refusal::NotProvisionable {
+                name, workspace, ..
+            } => errors.push(FieldError::new(
+                "integration_id",
+                format!("{name} ({workspace}) cannot provision accounts"),
+            )),
+            Refusal::UnknownEmployee => {
+                errors.push(FieldError::new("employee_id", "no employee with this id"))
+            }
+            Refusal::AccountRequired => errors.push(FieldError::new(
+                "account",
+                "is required unless employee_id names an employee whose record fills it",
+            )),
+            Refusal::InvalidFields(invalid) => errors.extend(invalid.iter().map(|error| {
+                FieldError::new(nested_field("account", &error.field), &error.message)
+            })),
+        }
+    }
+    errors
 }
 
 pub(crate) fn accepted(id: RequestId) -> Response {
@@ -139,33 +115,6 @@ pub(crate) fn accepted(id: RequestId) -> Response {
         Json(json!({"id": id, "state": RequestState::Queued})),
     )
         .into_response()
-}
-
-pub(crate) async fn publish_now(
-    state: &AppState,
-    tenant_id: provisioner_core::TenantId,
-    id: RequestId,
-    service: &str,
-    trace: &TraceParent,
-) {
-    let message = RequestMessage {
-        tenant_id,
-        request_id: id,
-    };
-    match state
-        .publisher
-        .publish_request(&message, service, trace)
-        .await
-    {
-        Ok(()) => {
-            if let Err(error) = state.store.mark_request_published(id).await {
-                tracing::warn!(request_id = %id, error = %error, "published but not marked; the relay may publish it again");
-            }
-        }
-        Err(error) => {
-            tracing::warn!(request_id = %id, error = %error, "publish not confirmed; the relay will publish it");
-        }
-    }
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Problem> {

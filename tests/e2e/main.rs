@@ -7,6 +7,7 @@ mod calls_in_flight;
 mod chaos;
 mod cli;
 mod console;
+mod contract;
 mod deploy;
 mod employees;
 mod github;

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::Caller;
 use crate::input::{json_type, Fields, JsonObject};
-use crate::problem::Problem;
+use crate::problem::{FieldError, Problem};
 use crate::routes::path_id;
 use crate::views::{PlannedView, RuleDryRun, RuleList, RuleView};
 use crate::AppState;
@@ -158,9 +158,7 @@ pub async fn test(
     let mut fields = Fields::new(body);
     let employee = fields.required_object("employee");
     fields.finish()?;
-    let employee: HiredEmployee =
-        serde_json::from_value(Value::Object(employee.unwrap_or_default()))
-            .map_err(|error| Problem::invalid_field("employee", error.to_string()))?;
+    let employee = hired_employee(employee.unwrap_or_default())?;
     let planned = state.intake.preview(caller.tenant_id, &employee).await?;
     let mut seen = HashMap::new();
     let requests = planned
@@ -173,4 +171,24 @@ pub async fn test(
         dry_run: true,
         requests,
     }))
+}
+
+/// The employee of a dry run, in the shape an HR event gives it: an optional fact is
+/// a string when present (`null` is no department, and the HR event schema refuses it).
+fn hired_employee(object: Map<String, Value>) -> Result<HiredEmployee, Problem> {
+    let errors: Vec<FieldError> = ["department", "employment_type", "location"]
+        .into_iter()
+        .filter_map(|name| match object.get(name) {
+            None | Some(Value::String(_)) => None,
+            Some(other) => Some(FieldError::new(
+                format!("employee.{name}"),
+                format!("must be a string, not {}", json_type(other)),
+            )),
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(Problem::invalid_fields(errors));
+    }
+    serde_json::from_value(Value::Object(object))
+        .map_err(|error| Problem::invalid_field("employee", error.to_string()))
 }

@@ -35,6 +35,7 @@ mod scale_out;
 mod secrets;
 mod shutdown;
 mod slack;
+mod spec_agreement;
 mod tenancy;
 mod tokens;
 mod trace_context;

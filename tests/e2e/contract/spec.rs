@@ -92,14 +92,15 @@ impl Spec {
             Ok(instance) => instance,
             Err(error) => return fail(format!("the body is not JSON: {error}")),
         };
-        let pointer = format!(
-            "#/paths/{}/{method}/responses/{key}/content/{}/schema",
-            escape(&template),
-            escape(&media)
-        );
         let pointer = self
             .ref_of_response(&template, &method, &key, &media)
-            .unwrap_or(pointer);
+            .unwrap_or_else(|| {
+                format!(
+                    "#/paths/{}/{method}/responses/{key}/content/{}/schema",
+                    escape(&template),
+                    escape(&media)
+                )
+            });
         let errors: Vec<String> = self
             .validator(&pointer)
             .iter_errors(&instance)
@@ -110,6 +111,23 @@ impl Spec {
         } else {
             fail(format!("{}; body {instance}", errors.join("; ")))
         }
+    }
+
+    /// Whether the spec accepts `body` as the JSON request body of the operation at
+    /// `path`: every way it does not, or `None` when the path names no such operation.
+    pub fn request_errors(&self, method: &str, path: &str, body: &Value) -> Option<Vec<String>> {
+        let method = method.to_ascii_lowercase();
+        let template = self.template(&method, path)?;
+        let pointer = format!(
+            "#/paths/{}/{method}/requestBody/content/application~1json/schema",
+            escape(&template)
+        );
+        Some(
+            self.validator(&pointer)
+                .iter_errors(body)
+                .map(|error| format!("{} at {:?}", error, error.instance_path().as_str()))
+                .collect(),
+        )
     }
 
     /// A response given as a `$ref` to `components/responses` has its schema there.

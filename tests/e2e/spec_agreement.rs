@@ -126,6 +126,8 @@ async fn tuning_is_bounded_alike_by_the_spec_and_the_code() {
         json!({"retry_base_delay_seconds": 0.001, "max_concurrent_calls": 4}),
     )
     .await;
+    // JSON Schema's integer: 3.0 is one.
+    both_accept(&app, Method::PATCH, &path, json!({"max_attempts": 3.0})).await;
     // `null` clears an override, this one as every other.
     both_accept(
         &app,

@@ -48,6 +48,10 @@ impl Findings {
         }
     }
 
+    pub fn record_breach(&self, breach: String) {
+        self.inner.lock().unwrap().breaches.push(breach);
+    }
+
     /// For a test that puts malformed messages on the broker itself.
     pub fn expect_off_contract_events(&self) {
         self.inner.lock().unwrap().events_off_contract_expected = true;

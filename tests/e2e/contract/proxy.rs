@@ -52,6 +52,7 @@ async fn forward(State(upstream): State<Upstream>, request: Request) -> Response
     let Ok(body) = to_bytes(body, usize::MAX).await else {
         return bad_gateway("the test's request body could not be read");
     };
+    let sent_body = body.clone();
     let mut headers = parts.headers.clone();
     strip_hop_by_hop(&mut headers);
     headers.remove(header::HOST);
@@ -63,7 +64,7 @@ async fn forward(State(upstream): State<Upstream>, request: Request) -> Response
             format!("{}{target}", upstream.address),
         )
         .headers(headers)
-        .body(body)
+        .body(body.clone())
         .send()
         .await;
     let answer = match sent {
@@ -86,12 +87,31 @@ async fn forward(State(upstream): State<Upstream>, request: Request) -> Response
         &bytes,
     );
     upstream.findings.record_response(verdict, status.as_u16());
+    if status.is_success() {
+        if let Some(breach) = accepted_off_spec(parts.method.as_str(), parts.uri.path(), &sent_body)
+        {
+            upstream.findings.record_breach(breach);
+        }
+    }
     strip_hop_by_hop(&mut headers);
     headers.remove(header::CONTENT_LENGTH);
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     response
+}
+
+/// A JSON body the api took (a 2xx) though the spec refuses it: the code is looser
+/// than its contract.
+pub fn accepted_off_spec(method: &str, path: &str, body: &[u8]) -> Option<String> {
+    let body: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let errors = openapi().request_errors(method, path, &body)?;
+    (!errors.is_empty()).then(|| {
+        format!(
+            "{method} {path} accepted a body the spec refuses: {}; body {body}",
+            errors.join("; ")
+        )
+    })
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {

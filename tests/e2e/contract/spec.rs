@@ -118,6 +118,10 @@ impl Spec {
     pub fn request_errors(&self, method: &str, path: &str, body: &Value) -> Option<Vec<String>> {
         let method = method.to_ascii_lowercase();
         let template = self.template(&method, path)?;
+        let operation = &self.document["paths"][&template][&method];
+        operation["requestBody"]["content"]["application/json"]
+            .get("schema")
+            .filter(|_| operation["requestBody"].get("$ref").is_none())?;
         let pointer = format!(
             "#/paths/{}/{method}/requestBody/content/application~1json/schema",
             escape(&template)

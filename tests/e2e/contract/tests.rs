@@ -107,3 +107,27 @@ fn a_recorded_breach_fails_the_check_and_an_event_off_its_schema_is_one() {
     let kept = std::panic::catch_unwind(|| findings.assert_kept());
     assert!(kept.is_err(), "the breach did not fail the check");
 }
+
+#[test]
+fn a_body_the_spec_refuses_is_named_when_the_api_takes_it() {
+    let breach = super::proxy::accepted_off_spec(
+        "POST",
+        "/v1/employees",
+        json!({"given_name": "Ada", "family_name": "Lovelace"})
+            .to_string()
+            .as_bytes(),
+    );
+    let breach = breach.expect("a hire without an email passed the spec");
+    assert!(
+        breach.contains("\"email\" is a required property"),
+        "{breach}"
+    );
+    let kept = super::proxy::accepted_off_spec(
+        "POST",
+        "/v1/employees",
+        json!({"email": "ada@example.com", "given_name": "Ada", "family_name": "Lovelace"})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(kept, None);
+}

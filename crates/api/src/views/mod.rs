@@ -237,3 +237,42 @@ pub struct CreatedToken {
     pub token: String,
     pub scopes: Vec<Scope>,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{HrReceipt, HrRecorded};
+
+    #[test]
+    fn a_duplicate_hire_says_so_and_nothing_more() {
+        let duplicate = HrReceipt {
+            event_id: "evt-1".into(),
+            duplicate: true,
+            recorded: None,
+        };
+        assert_eq!(
+            serde_json::to_value(duplicate).unwrap(),
+            json!({"event_id": "evt-1", "duplicate": true})
+        );
+    }
+
+    #[test]
+    fn a_recorded_hire_names_its_employee_and_requests() {
+        let employee_id = uuid::Uuid::nil();
+        let recorded = HrReceipt {
+            event_id: "evt-2".into(),
+            duplicate: false,
+            recorded: Some(HrRecorded {
+                employee_id,
+                requests_queued: 2,
+                requests_failed: 1,
+            }),
+        };
+        assert_eq!(
+            serde_json::to_value(recorded).unwrap(),
+            json!({"event_id": "evt-2", "duplicate": false, "employee_id": employee_id,
+                   "requests_queued": 2, "requests_failed": 1})
+        );
+    }
+}

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::behind_the_api::*;
+use crate::contract::{self, Findings};
 
 pub const WAIT: Duration = Duration::from_secs(30);
 
@@ -24,6 +25,9 @@ pub struct TestApp {
     pub settings: Settings,
     pub sim: Simulator,
     pub sim_address: String,
+    /// What the api's answers and the published events did against the contract.
+    pub contract: Findings,
+    tap: Option<contract::events::Tap>,
     shutdown: CancellationToken,
     running: Option<JoinHandle<()>>,
 }
@@ -93,7 +97,10 @@ async fn spawn(
     );
 
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind api");
-    let address = format!("http://{}", listener.local_addr().unwrap());
+    let api_address = format!("http://{}", listener.local_addr().unwrap());
+    // Tests talk to the api through a proxy that checks every answer against the spec.
+    let findings = Findings::default();
+    let address = contract::proxy::start(api_address, findings.clone(), shutdown.clone()).await;
     let running = {
         let mut settings = settings.clone();
         if let Some(url) = broker_url {
@@ -113,7 +120,7 @@ async fn spawn(
         .await
         .unwrap()
         .token;
-    let app = TestApp {
+    let mut app = TestApp {
         address,
         client: reqwest::Client::new(),
         token,
@@ -122,6 +129,8 @@ async fn spawn(
         settings,
         sim,
         sim_address,
+        contract: findings,
+        tap: None,
         shutdown,
         running: Some(running),
     };
@@ -141,6 +150,9 @@ async fn spawn(
         }
     })
     .await;
+    if broker_url.is_none() {
+        app.tap = Some(contract::events::start(&app.settings, app.contract.clone()).await);
+    }
     app
 }
 
@@ -311,6 +323,10 @@ impl TestApp {
         if let Some(running) = self.running.take() {
             let _ = running.await;
         }
+        if let Some(tap) = self.tap.take() {
+            tap.close().await;
+        }
+        self.contract.assert_kept();
         let connection = provisioner_broker::connect(&self.settings.amqp_url, "test-cleanup")
             .await
             .expect("broker reachable for cleanup");
@@ -326,6 +342,11 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        // A test that ends without `stop` is held to the contract all the same; one
+        // already failing keeps its own message.
+        if !std::thread::panicking() {
+            self.contract.assert_kept();
+        }
     }
 }
 

@@ -97,6 +97,7 @@ async fn metrics_count_what_the_requests_did() {
     );
 
     // A message no worker can read is set aside: counted, and the gauge follows.
+    app.contract.expect_off_contract_events();
     let dead_before = total(&app, "provisioner_dead_letters_total").await;
     let publisher = Publisher::new(
         app.settings.amqp_url.clone(),

@@ -42,6 +42,8 @@ pub async fn next_dead_letter(app: &TestApp) -> (Vec<u8>, String) {
 #[tokio::test]
 async fn a_malformed_request_message_is_set_aside_with_its_reason_and_work_goes_on() {
     let app = spawn_app().await;
+    // This test puts off-contract messages on the broker itself.
+    app.contract.expect_off_contract_events();
     let integration_id = app.scim_integration("acme").await;
     let topology = provisioner::startup::topology(&app.settings);
     let publisher = Publisher::new(
@@ -104,6 +106,8 @@ async fn a_message_naming_an_unknown_request_is_set_aside_too() {
 #[tokio::test]
 async fn operators_read_the_dead_letters_and_why_without_taking_them() {
     let app = spawn_app().await;
+    // This test puts off-contract messages on the broker itself.
+    app.contract.expect_off_contract_events();
     let topology = provisioner::startup::topology(&app.settings);
     let publisher = Publisher::new(
         app.settings.amqp_url.clone(),

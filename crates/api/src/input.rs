@@ -212,7 +212,7 @@ impl Fields {
         range: std::ops::RangeInclusive<i64>,
     ) -> Option<i64> {
         match self.take(name)? {
-            Value::Number(n) if n.as_i64().is_some_and(|n| range.contains(&n)) => n.as_i64(),
+            Value::Number(n) if whole(&n).is_some_and(|n| range.contains(&n)) => whole(&n),
             other => {
                 self.error(
                     name,
@@ -322,6 +322,15 @@ pub fn nested_field(parent: &str, pointer: &str) -> String {
         "{parent}{}",
         pointer.trim_end_matches('/').replace('/', ".")
     )
+}
+
+/// JSON Schema's integer: `3.0` is one as much as `3`.
+fn whole(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64)
+    })
 }
 
 pub fn json_type(value: &Value) -> &'static str {

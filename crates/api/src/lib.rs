@@ -8,6 +8,7 @@ mod problem;
 mod query;
 mod routes;
 mod traced;
+mod views;
 
 use std::sync::Arc;
 

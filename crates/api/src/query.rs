@@ -40,10 +40,12 @@ impl Query {
             .transpose()
     }
 
+    /// Named but empty is refused, as any other non-time: `?to=` is no date-time.
     pub fn time(&self, name: &str) -> Result<Option<DateTime<Utc>>, Problem> {
-        self.string(name)
+        self.params
+            .get(name)
             .map(|raw| {
-                DateTime::parse_from_rfc3339(&raw)
+                DateTime::parse_from_rfc3339(raw)
                     .map(|t| t.with_timezone(&Utc))
                     .map_err(|_| Problem::bad_parameter(name, "must be an RFC 3339 time"))
             })

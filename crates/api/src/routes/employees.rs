@@ -2,20 +2,20 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use provisioner_core::Scope;
-use provisioner_store::{Employee, NewEmployee, StoreError};
-use serde_json::{json, Value};
+use provisioner_store::{NewEmployee, StoreError};
 
 use crate::auth::Caller;
 use crate::input::{Fields, JsonObject};
 use crate::problem::Problem;
 use crate::routes::path_id;
+use crate::views::{EmployeeList, EmployeeView};
 use crate::AppState;
 
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
-) -> Result<(StatusCode, Json<Employee>), Problem> {
+) -> Result<(StatusCode, Json<EmployeeView>), Problem> {
     caller.require(Scope::RequestsWrite)?;
     let mut fields = Fields::new(body);
     let email = fields.required_string("email", 254);
@@ -39,7 +39,7 @@ pub async fn create(
         department,
     };
     match state.store.insert_employee(caller.tenant_id, &new).await {
-        Ok(employee) => Ok((StatusCode::CREATED, Json(employee))),
+        Ok(employee) => Ok((StatusCode::CREATED, Json(employee.into()))),
         Err(StoreError::AlreadyExists(_)) => Err(Problem::conflict(format!(
             "an employee with email {} already exists",
             new.email
@@ -52,7 +52,7 @@ pub async fn show(
     caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Employee>, Problem> {
+) -> Result<Json<EmployeeView>, Problem> {
     caller.require(Scope::RequestsWrite)?;
     let id = path_id(&id, "employee")?;
     let employee = state
@@ -60,14 +60,18 @@ pub async fn show(
         .employee(caller.tenant_id, id.into())
         .await?
         .ok_or_else(|| Problem::not_found("employee"))?;
-    Ok(Json(employee))
+    Ok(Json(employee.into()))
 }
 
 /// Every employee of the caller's tenant, for a console to pick from.
-pub async fn list(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>, Problem> {
+pub async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<Json<EmployeeList>, Problem> {
     caller.require(Scope::RequestsWrite)?;
     let employees = state.store.employees(caller.tenant_id).await?;
-    Ok(Json(json!({ "employees": employees })))
+    let employees = employees.into_iter().map(Into::into).collect();
+    Ok(Json(EmployeeList { employees }))
 }
 
 /// One `@` with something on each side and a dot in the domain: enough to catch typos;

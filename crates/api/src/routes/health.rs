@@ -1,16 +1,15 @@
+use crate::views::{Health, Readiness};
+use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
 
-use crate::AppState;
-
-pub async fn alive() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+pub async fn alive() -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
 /// Ready when both PostgreSQL and RabbitMQ answer.
-pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let database = state.store.ping().await.is_ok();
     let broker = state.publisher.ping().await.is_ok();
     let status = if database && broker {
@@ -19,12 +18,12 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let word = |ok: bool| if ok { "ok" } else { "unavailable" };
-    (
-        status,
-        Json(
-            json!({"status": word(database && broker), "database": word(database), "broker": word(broker)}),
-        ),
-    )
+    let readiness = Readiness {
+        status: word(database && broker),
+        database: word(database),
+        broker: word(broker),
+    };
+    (status, Json(readiness))
 }
 
 /// Prometheus text exposition: counters and histograms of this process.

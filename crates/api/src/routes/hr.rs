@@ -8,10 +8,10 @@ use provisioner_core::event::HrEvent;
 use provisioner_core::Scope;
 use provisioner_hr_intake::signature::verify;
 use provisioner_hr_intake::IntakeOutcome;
-use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::problem::Problem;
+use crate::views::{HrReceipt, HrRecorded, SigningSecret};
 use crate::AppState;
 
 /// Accepts a signed `com.provisioner.hr.employee.hired` CloudEvent. The signature is
@@ -21,7 +21,7 @@ pub async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), Problem> {
+) -> Result<(StatusCode, Json<HrReceipt>), Problem> {
     caller.require(Scope::HrEvents)?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let secrets = state.store.hr_secrets(caller.tenant_id).await?;
@@ -37,19 +37,22 @@ pub async fn receive(
     let event = HrEvent::parse(&body)
         .map_err(|error| Problem::invalid_field("event", error.to_string()))?;
     let outcome = state.intake.hire(caller.tenant_id, &event).await?;
-    let body = match outcome {
-        IntakeOutcome::Duplicate => json!({"event_id": event.id, "duplicate": true}),
+    let recorded = match outcome {
+        IntakeOutcome::Duplicate => None,
         IntakeOutcome::Recorded {
             employee_id,
             queued,
             failed,
-        } => json!({
-            "event_id": event.id,
-            "duplicate": false,
-            "employee_id": employee_id,
-            "requests_queued": queued,
-            "requests_failed": failed,
+        } => Some(HrRecorded {
+            employee_id,
+            requests_queued: queued,
+            requests_failed: failed,
         }),
+    };
+    let body = HrReceipt {
+        event_id: event.id,
+        duplicate: recorded.is_none(),
+        recorded,
     };
     Ok((StatusCode::ACCEPTED, Json(body)))
 }
@@ -58,12 +61,9 @@ pub async fn receive(
 pub async fn create_secret(
     caller: Caller,
     State(state): State<AppState>,
-) -> Result<(StatusCode, Json<Value>), Problem> {
+) -> Result<(StatusCode, Json<SigningSecret>), Problem> {
     caller.require(Scope::TokensAdmin)?;
     let (id, secret) = state.store.create_hr_secret(caller.tenant_id).await?;
     tracing::info!(secret_id = %id, "hr signing secret created");
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": id, "secret": secret})),
-    ))
+    Ok((StatusCode::CREATED, Json(SigningSecret { id, secret })))
 }

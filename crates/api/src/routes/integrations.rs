@@ -5,98 +5,28 @@ use provisioner_connectors::Catalog;
 use provisioner_connectors::IntegrationTarget;
 use provisioner_core::{IntegrationStatus, Scope};
 use provisioner_store::{Integration, IntegrationTuning, NewIntegration, StoreError};
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 
 use crate::auth::Caller;
 use crate::input::{nested_field, Fields, JsonObject};
 use crate::problem::Problem;
 use crate::routes::path_id;
-use crate::routes::tuning::{self, TuningChanges};
+use crate::routes::tuning::TuningChanges;
+use crate::views::{IntegrationList, IntegrationView};
 use crate::AppState;
 
 /// What clients see of an integration: never its credentials.
-pub fn view(integration: &Integration, catalog: &Catalog) -> Value {
-    let mut body = json!({
-        "id": integration.id,
-        "service": integration.service,
-        "workspace": integration.workspace,
-        "status": integration.status,
-        "status_changed_at": integration.status_changed_at,
-        "auth_failures": integration.auth_failures,
-        "checked_at": integration.checked_at,
-        "created_at": integration.created_at,
-    });
-    if let Some(base_url) = &integration.base_url {
-        body["base_url"] = json!(base_url);
-    }
-    if let Some(reason) = &integration.status_reason {
-        body["status_reason"] = json!(reason);
-    }
-    let policy = catalog.retry_policy(&integration.service);
-    tuning::show(&mut body, integration, policy);
-    body
+fn view(integration: &Integration, catalog: &Catalog) -> IntegrationView {
+    IntegrationView::new(integration, catalog.retry_policy(&integration.service))
 }
 
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
-) -> Result<(StatusCode, Json<Value>), Problem> {
+) -> Result<(StatusCode, Json<IntegrationView>), Problem> {
     caller.require(Scope::IntegrationsAdmin)?;
-    let mut fields = Fields::new(body);
-    let service_key = fields.required_string("service", 100);
-    let workspace = fields.required_string("workspace", 200);
-    let base_url = fields.optional_string("base_url", 2000);
-    let credentials = fields.required_object("credentials");
-    let tuning = TuningChanges::read(&mut fields).applied_to(IntegrationTuning::default());
-    let service = service_key.as_deref().and_then(|key| {
-        let found = state.catalog.service(key);
-        if found.is_none() {
-            let known: Vec<&str> = state.catalog.services().iter().map(|s| s.key).collect();
-            fields.error(
-                "service",
-                format!("unknown service; expected one of {}", known.join(", ")),
-            );
-        }
-        found
-    });
-    if let Some(service) = service {
-        if let Some(raw) = &base_url {
-            if let Err(error) = state.catalog.base_url(service.key, Some(raw)) {
-                fields.error("base_url", error.to_string());
-            }
-        }
-        if service.requires_base_url && base_url.is_none() {
-            fields.error("base_url", format!("is required for {}", service.name));
-        }
-        if let Some(credentials) = &credentials {
-            if let Err(errors) = state
-                .catalog
-                .validate_credentials(service.key, &Value::Object(credentials.clone()))
-            {
-                for error in errors {
-                    fields.error(&nested_field("credentials", &error.field), error.message);
-                }
-            }
-        }
-    }
-    fields.finish()?;
-    let (Some(service), Some(workspace), Some(credentials)) = (service, workspace, credentials)
-    else {
-        return Err(Problem::internal());
-    };
-
-    let mut new = NewIntegration {
-        service: service.key.to_owned(),
-        workspace,
-        base_url,
-        credentials: Value::Object(credentials),
-        status: IntegrationStatus::Ok,
-        status_reason: None,
-        requests_per_second: tuning.requests_per_second,
-        max_concurrent_calls: tuning.max_concurrent_calls,
-        retry: tuning.retry,
-    };
+    let mut new = read_new(&state.catalog, body)?;
     let (status, reason) = check_at_service(
         &state,
         &new.service,
@@ -120,21 +50,81 @@ pub async fn create(
     }
 }
 
-pub async fn list(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>, Problem> {
+/// The integration a create body asks for, every wrong field listed; its status is
+/// set once the service has been asked.
+fn read_new(catalog: &Catalog, body: Map<String, Value>) -> Result<NewIntegration, Problem> {
+    let mut fields = Fields::new(body);
+    let service_key = fields.required_string("service", 100);
+    let workspace = fields.required_string("workspace", 200);
+    let base_url = fields.optional_string("base_url", 2000);
+    let credentials = fields.required_object("credentials");
+    let tuning = TuningChanges::read(&mut fields).applied_to(IntegrationTuning::default());
+    let service = service_key.as_deref().and_then(|key| {
+        let found = catalog.service(key);
+        if found.is_none() {
+            let known: Vec<&str> = catalog.services().iter().map(|s| s.key).collect();
+            fields.error(
+                "service",
+                format!("unknown service; expected one of {}", known.join(", ")),
+            );
+        }
+        found
+    });
+    if let Some(service) = service {
+        if let Some(raw) = &base_url {
+            if let Err(error) = catalog.base_url(service.key, Some(raw)) {
+                fields.error("base_url", error.to_string());
+            }
+        }
+        if service.requires_base_url && base_url.is_none() {
+            fields.error("base_url", format!("is required for {}", service.name));
+        }
+        if let Some(credentials) = &credentials {
+            if let Err(errors) =
+                catalog.validate_credentials(service.key, &Value::Object(credentials.clone()))
+            {
+                for error in errors {
+                    fields.error(&nested_field("credentials", &error.field), error.message);
+                }
+            }
+        }
+    }
+    fields.finish()?;
+    let (Some(service), Some(workspace), Some(credentials)) = (service, workspace, credentials)
+    else {
+        return Err(Problem::internal());
+    };
+    Ok(NewIntegration {
+        service: service.key.to_owned(),
+        workspace,
+        base_url,
+        credentials: Value::Object(credentials),
+        status: IntegrationStatus::Ok,
+        status_reason: None,
+        requests_per_second: tuning.requests_per_second,
+        max_concurrent_calls: tuning.max_concurrent_calls,
+        retry: tuning.retry,
+    })
+}
+
+pub async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<Json<IntegrationList>, Problem> {
     caller.require_any(&[Scope::IntegrationsAdmin, Scope::RequestsWrite])?;
     let integrations = state.store.integrations(caller.tenant_id).await?;
-    let items: Vec<Value> = integrations
+    let integrations = integrations
         .iter()
         .map(|integration| view(integration, &state.catalog))
         .collect();
-    Ok(Json(json!({ "integrations": items })))
+    Ok(Json(IntegrationList { integrations }))
 }
 
 pub async fn show(
     caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<IntegrationView>, Problem> {
     caller.require_any(&[Scope::IntegrationsAdmin, Scope::RequestsWrite])?;
     let integration = find(&state, &caller, &id).await?;
     Ok(Json(view(&integration, &state.catalog)))
@@ -147,7 +137,7 @@ pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonObject(body): JsonObject,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<IntegrationView>, Problem> {
     caller.require(Scope::IntegrationsAdmin)?;
     let integration = find(&state, &caller, &id).await?;
     let mut fields = Fields::new(body);
@@ -176,7 +166,7 @@ pub async fn check(
     caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<IntegrationView>, Problem> {
     caller.require(Scope::IntegrationsAdmin)?;
     let integration = find(&state, &caller, &id).await?;
     let (status, reason) = check_at_service(

@@ -5,12 +5,12 @@ use axum::Json;
 use provisioner_core::cursor::Cursor;
 use provisioner_core::Scope;
 use provisioner_store::LogFilter;
-use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::problem::Problem;
 use crate::query::Query;
+use crate::views::LogPage;
 use crate::AppState;
 
 const ACTIONS: &[&str] = &["create", "replay"];
@@ -21,7 +21,7 @@ pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
     RawQuery(params): RawQuery<HashMap<String, String>>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<LogPage>, Problem> {
     caller.require(Scope::LogRead)?;
     let query = Query::new(
         params,
@@ -70,11 +70,10 @@ pub async fn list(
             }
             .encode()
         });
-    let mut body = json!({ "entries": entries });
-    if let Some(cursor) = next_cursor {
-        body["next_cursor"] = json!(cursor);
-    }
-    Ok(Json(body))
+    Ok(Json(LogPage {
+        entries: entries.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
 }
 
 fn one_of(query: &Query, name: &str, allowed: &[&str]) -> Result<Option<String>, Problem> {

@@ -5,13 +5,13 @@ use axum::response::Response;
 use axum::Json;
 use provisioner_core::{RequestId, RequestState, Scope};
 use provisioner_store::{ReplayOutcome, RequestFilter, REPLAYABLE};
-use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::input::{Fields, JsonObject, OptionalJsonObject};
 use crate::problem::Problem;
 use crate::routes::path_id;
 use crate::routes::requests::accepted;
+use crate::views::ReplaySummary;
 use crate::AppState;
 
 /// A bulk replay touches at most this many requests; run it again for the rest.
@@ -42,7 +42,7 @@ pub async fn replay_many(
     caller: Caller,
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<ReplaySummary>, Problem> {
     caller.require(Scope::Operator)?;
     let mut fields = Fields::new(body);
     let filter = fields.required_object("filter");
@@ -102,12 +102,12 @@ pub async fn replay_many(
             }
         }
     }
-    Ok(Json(json!({
-        "matched": matched.len(),
-        "replayed": replayed,
-        "dry_run": dry_run,
-        "request_ids": matched.iter().map(|r| r.id).collect::<Vec<_>>(),
-    })))
+    Ok(Json(ReplaySummary {
+        matched: matched.len(),
+        replayed,
+        dry_run,
+        request_ids: matched.iter().map(|r| r.id).collect(),
+    }))
 }
 
 /// Replays one request and publishes it at once; the relay covers a failed publish.

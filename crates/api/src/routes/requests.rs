@@ -8,8 +8,8 @@ use provisioner_core::cursor::Cursor;
 use provisioner_core::trace::TraceParent;
 use provisioner_core::{RequestId, RequestState, Scope};
 use provisioner_requests::{Action, Ask, Employee, Refusal, SubmitError};
-use provisioner_store::{RequestFilter, RequestRow};
-use serde_json::{json, Value};
+use provisioner_store::RequestFilter;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
@@ -17,6 +17,7 @@ use crate::input::{nested_field, Fields, JsonObject};
 use crate::problem::{FieldError, Problem};
 use crate::query::Query;
 use crate::routes::path_id;
+use crate::views::{Accepted, RequestDetail, RequestPage};
 use crate::AppState;
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -112,7 +113,10 @@ pub(crate) fn accepted(id: RequestId) -> Response {
     (
         StatusCode::ACCEPTED,
         [(header::LOCATION, location)],
-        Json(json!({"id": id, "state": RequestState::Queued})),
+        Json(Accepted {
+            id,
+            state: RequestState::Queued,
+        }),
     )
         .into_response()
 }
@@ -135,39 +139,11 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
     Ok(Some(key.to_owned()))
 }
 
-pub fn view(request: &RequestRow) -> Value {
-    let mut body = json!({
-        "id": request.id,
-        "state": request.state,
-        "service": request.service,
-        "workspace": request.workspace,
-        "integration_id": request.integration_id,
-        "target": request.target,
-        "attempts": request.attempts,
-        "replays": request.replays,
-        "created_at": request.created_at,
-        "updated_at": request.updated_at,
-    });
-    if let Some(trace_id) = &request.trace_id {
-        body["trace_id"] = json!(trace_id);
-    }
-    if let Some(employee_id) = request.employee_id {
-        body["employee_id"] = json!(employee_id);
-    }
-    if let Some(external) = &request.external_account_id {
-        body["external_account_id"] = json!(external);
-    }
-    if let Some(error) = request.error() {
-        body["error"] = json!(error);
-    }
-    body
-}
-
 pub async fn show(
     caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<RequestDetail>, Problem> {
     caller.require(Scope::RequestsRead)?;
     let id = path_id(&id, "provisioning request")?;
     let request = state
@@ -176,16 +152,17 @@ pub async fn show(
         .await?
         .ok_or_else(|| Problem::not_found("provisioning request"))?;
     let attempts = state.store.attempts_of(caller.tenant_id, id.into()).await?;
-    let mut body = view(&request);
-    body["attempt_history"] = json!(attempts);
-    Ok(Json(body))
+    Ok(Json(RequestDetail {
+        request: request.into(),
+        attempt_history: attempts.into_iter().map(Into::into).collect(),
+    }))
 }
 
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
     RawQuery(params): RawQuery<HashMap<String, String>>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<RequestPage>, Problem> {
     caller.require(Scope::RequestsRead)?;
     let query = Query::new(
         params,
@@ -219,10 +196,8 @@ pub async fn list(
             }
             .encode()
         });
-    let items: Vec<Value> = rows.iter().map(view).collect();
-    let mut body = json!({ "items": items });
-    if let Some(cursor) = next_cursor {
-        body["next_cursor"] = json!(cursor);
-    }
-    Ok(Json(body))
+    Ok(Json(RequestPage {
+        items: rows.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
 }

@@ -8,25 +8,30 @@ use axum::Json;
 use provisioner_core::rules::{render_account, template_facts, HiredEmployee, RuleMatch};
 use provisioner_core::Scope;
 use provisioner_store::RuleTarget;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::auth::Caller;
 use crate::input::{json_type, Fields, JsonObject};
-use crate::problem::Problem;
+use crate::problem::{FieldError, Problem};
 use crate::routes::path_id;
+use crate::views::{PlannedView, RuleDryRun, RuleList, RuleView};
 use crate::AppState;
 
-pub async fn list(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>, Problem> {
+pub async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<Json<RuleList>, Problem> {
     caller.require(Scope::IntegrationsAdmin)?;
     let rules = state.store.rules(caller.tenant_id).await?;
-    Ok(Json(json!({ "rules": rules })))
+    let rules = rules.into_iter().map(Into::into).collect();
+    Ok(Json(RuleList { rules }))
 }
 
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
-) -> Result<(StatusCode, Json<Value>), Problem> {
+) -> Result<(StatusCode, Json<RuleView>), Problem> {
     caller.require(Scope::IntegrationsAdmin)?;
     let mut fields = Fields::new(body);
     let name = fields.required_string("name", 200);
@@ -66,7 +71,7 @@ pub async fn create(
         .store
         .insert_rule(caller.tenant_id, &name, &matches, &checked)
         .await?;
-    Ok((StatusCode::CREATED, Json(json!(rule))))
+    Ok((StatusCode::CREATED, Json(rule.into())))
 }
 
 /// A target names one of the tenant's integrations and a template whose placeholders
@@ -148,29 +153,42 @@ pub async fn test(
     caller: Caller,
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<RuleDryRun>, Problem> {
     caller.require(Scope::IntegrationsAdmin)?;
     let mut fields = Fields::new(body);
     let employee = fields.required_object("employee");
     fields.finish()?;
-    let employee: HiredEmployee =
-        serde_json::from_value(Value::Object(employee.unwrap_or_default()))
-            .map_err(|error| Problem::invalid_field("employee", error.to_string()))?;
+    let employee = hired_employee(employee.unwrap_or_default())?;
     let planned = state.intake.preview(caller.tenant_id, &employee).await?;
     let mut seen = HashMap::new();
-    let requests: Vec<Value> = planned
-        .iter()
+    let requests = planned
+        .into_iter()
         // One request per integration, as the intake makes.
         .filter(|p| seen.insert(p.integration_id, ()).is_none())
-        .map(|p| {
-            json!({
-                "integration_id": p.integration_id,
-                "service": p.service,
-                "workspace": p.workspace,
-                "account": p.account,
-                "would_fail": p.refused,
-            })
+        .map(PlannedView::from)
+        .collect();
+    Ok(Json(RuleDryRun {
+        dry_run: true,
+        requests,
+    }))
+}
+
+/// The employee of a dry run, in the shape an HR event gives it: an optional fact is
+/// a string when present (`null` is no department, and the HR event schema refuses it).
+fn hired_employee(object: Map<String, Value>) -> Result<HiredEmployee, Problem> {
+    let errors: Vec<FieldError> = ["department", "employment_type", "location"]
+        .into_iter()
+        .filter_map(|name| match object.get(name) {
+            None | Some(Value::String(_)) => None,
+            Some(other) => Some(FieldError::new(
+                format!("employee.{name}"),
+                format!("must be a string, not {}", json_type(other)),
+            )),
         })
         .collect();
-    Ok(Json(json!({"dry_run": true, "requests": requests})))
+    if !errors.is_empty() {
+        return Err(Problem::invalid_fields(errors));
+    }
+    serde_json::from_value(Value::Object(object))
+        .map_err(|error| Problem::invalid_field("employee", error.to_string()))
 }

@@ -5,25 +5,29 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use provisioner_core::Scope;
-use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::input::{Fields, JsonObject};
 use crate::problem::Problem;
 use crate::routes::path_id;
+use crate::views::{CreatedToken, TokenList};
 use crate::AppState;
 
-pub async fn list(caller: Caller, State(state): State<AppState>) -> Result<Json<Value>, Problem> {
+pub async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<Json<TokenList>, Problem> {
     caller.require(Scope::TokensAdmin)?;
     let tokens = state.store.tokens(caller.tenant_id).await?;
-    Ok(Json(json!({ "tokens": tokens })))
+    let tokens = tokens.into_iter().map(Into::into).collect();
+    Ok(Json(TokenList { tokens }))
 }
 
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
-) -> Result<(StatusCode, Json<Value>), Problem> {
+) -> Result<(StatusCode, Json<CreatedToken>), Problem> {
     caller.require(Scope::TokensAdmin)?;
     let mut fields = Fields::new(body);
     let scopes = fields.required_string_list("scopes", 20);
@@ -43,7 +47,11 @@ pub async fn create(
     tracing::info!(token_id = %token.id, created_by = %caller.token_id, "token created");
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": token.id, "token": token.token, "scopes": token.scopes})),
+        Json(CreatedToken {
+            id: token.id,
+            token: token.token,
+            scopes: token.scopes,
+        }),
     ))
 }
 

@@ -1,11 +1,10 @@
 //! The fields of an integration that say how its calls are paced and its requests
-//! retried: read on create and on update, and shown with the policy in effect.
+//! retried: read on create and on update (`views::IntegrationView` shows them).
 
 use std::time::Duration;
 
-use provisioner_core::retry::{Jitter, RetryOverride, RetryPolicy, LONGEST_DELAY};
-use provisioner_store::{Integration, IntegrationTuning};
-use serde_json::{json, Value};
+use provisioner_core::retry::{Jitter, RetryOverride, LONGEST_DELAY};
+use provisioner_store::IntegrationTuning;
 
 use crate::input::Fields;
 
@@ -107,43 +106,4 @@ impl TuningChanges {
             },
         }
     }
-}
-
-/// Adds the integration's pacing and retry fields to its view: each override it sets,
-/// and the policy in effect (its service's, with the overrides).
-pub fn show(body: &mut Value, integration: &Integration, service_policy: RetryPolicy) {
-    let retry = &integration.retry;
-    if let Some(rate) = integration.requests_per_second {
-        body["requests_per_second"] = json!(rate);
-    }
-    if let Some(max) = integration.max_concurrent_calls {
-        body["max_concurrent_calls"] = json!(max);
-    }
-    if let Some(max_attempts) = retry.max_attempts {
-        body["max_attempts"] = json!(max_attempts);
-    }
-    if let Some(base) = retry.base_delay {
-        body["retry_base_delay_seconds"] = json!(base.as_secs_f64());
-    }
-    if let Some(max) = retry.max_delay {
-        body["retry_max_delay_seconds"] = json!(max.as_secs_f64());
-    }
-    if let Some(jitter) = retry.jitter {
-        body["retry_jitter"] = json!(jitter.as_str());
-    }
-    if let Some(deadline) = retry.deadline {
-        body["retry_deadline_seconds"] = json!(deadline.as_secs());
-    }
-    body["retry_policy"] = policy_view(&service_policy.overridden_by(retry));
-}
-
-/// A retry policy as clients read it.
-pub fn policy_view(policy: &RetryPolicy) -> Value {
-    json!({
-        "max_attempts": policy.max_attempts,
-        "base_delay_seconds": policy.base_delay.as_secs_f64(),
-        "max_delay_seconds": policy.cap().as_secs_f64(),
-        "jitter": policy.jitter.as_str(),
-        "deadline_seconds": policy.deadline.as_secs(),
-    })
 }

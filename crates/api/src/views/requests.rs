@@ -1,0 +1,167 @@
+//! Provisioning requests, their attempts, replays and the integration log.
+
+use chrono::{DateTime, Utc};
+use provisioner_core::{RequestError, RequestId, RequestState};
+use provisioner_store::{AttemptRecord, LogEntry, RequestRow};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// The 202 of a submit or a replay: the request is committed, and queued.
+#[derive(Debug, Serialize)]
+pub struct Accepted {
+    pub id: RequestId,
+    pub state: RequestState,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RequestView {
+    pub id: Uuid,
+    pub state: String,
+    pub service: String,
+    pub workspace: String,
+    pub integration_id: Uuid,
+    pub target: String,
+    pub attempts: i32,
+    pub replays: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub employee_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_account_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<RequestError>,
+}
+
+impl From<RequestRow> for RequestView {
+    fn from(request: RequestRow) -> Self {
+        let error = request.error();
+        Self {
+            id: request.id,
+            state: request.state,
+            service: request.service,
+            workspace: request.workspace,
+            integration_id: request.integration_id,
+            target: request.target,
+            attempts: request.attempts,
+            replays: request.replays,
+            created_at: request.created_at,
+            updated_at: request.updated_at,
+            trace_id: request.trace_id,
+            employee_id: request.employee_id,
+            external_account_id: request.external_account_id,
+            error,
+        }
+    }
+}
+
+/// One request with the story of its attempts.
+#[derive(Debug, Serialize)]
+pub struct RequestDetail {
+    #[serde(flatten)]
+    pub request: RequestView,
+    pub attempt_history: Vec<AttemptView>,
+}
+
+/// How one attempt ended: `retrying` (a delayed retry followed) or the terminal state.
+#[derive(Debug, Serialize)]
+pub struct AttemptView {
+    pub attempt: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: DateTime<Utc>,
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+impl From<AttemptRecord> for AttemptView {
+    fn from(attempt: AttemptRecord) -> Self {
+        Self {
+            attempt: attempt.attempt,
+            started_at: attempt.started_at,
+            ended_at: attempt.ended_at,
+            outcome: attempt.outcome,
+            error_code: attempt.error_code,
+            error_message: attempt.error_message,
+            retry_at: attempt.retry_at,
+        }
+    }
+}
+
+/// `GET /v1/provisioning-requests`: a page, newest first.
+#[derive(Debug, Serialize)]
+pub struct RequestPage {
+    pub items: Vec<RequestView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /v1/replays`: what the filter matched and what was replayed.
+#[derive(Debug, Serialize)]
+pub struct ReplaySummary {
+    pub matched: usize,
+    pub replayed: usize,
+    pub dry_run: bool,
+    pub request_ids: Vec<Uuid>,
+}
+
+/// One outcome in the integration log.
+#[derive(Debug, Serialize)]
+pub struct LogEntryView {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub status: String,
+    pub service: String,
+    pub workspace: String,
+    pub integration_id: Uuid,
+    pub target: String,
+    pub request_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub employee_id: Option<Uuid>,
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_account_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    pub attempts: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+}
+
+impl From<LogEntry> for LogEntryView {
+    fn from(entry: LogEntry) -> Self {
+        Self {
+            id: entry.id,
+            at: entry.at,
+            action: entry.action,
+            status: entry.status,
+            service: entry.service,
+            workspace: entry.workspace,
+            integration_id: entry.integration_id,
+            target: entry.target,
+            request_id: entry.request_id,
+            employee_id: entry.employee_id,
+            state: entry.state,
+            external_account_id: entry.external_account_id,
+            cause: entry.cause,
+            attempts: entry.attempts,
+            trace_id: entry.trace_id,
+        }
+    }
+}
+
+/// `GET /v1/integration-log`: a page, newest first.
+#[derive(Debug, Serialize)]
+pub struct LogPage {
+    pub entries: Vec<LogEntryView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}

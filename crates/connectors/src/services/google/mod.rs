@@ -15,23 +15,43 @@
 
 mod assertion;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use chrono::Utc;
+use provisioner_core::retry::{Jitter, RetryPolicy};
 use provisioner_core::ConnectorFailure;
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{json, Map, Value};
 use url::Url;
 
-use crate::catalog::ServiceDescriptor;
 use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
-use crate::failure::{classify, unreadable, ServiceError};
+use crate::failure::{unreadable, ServiceError};
 use crate::http::{Answer, HttpClient};
-use crate::oauth::{credential, fetch_token, send_with_token, TokenCall};
 use crate::password::initial_password;
-use crate::token::{AccessToken, TokenCache};
+use crate::token::{credential, TokenClient, TokenGrant};
+use crate::vendor::{credentials_schema, CallLimits, Provisioning, VendorModule};
+use crate::wire::{endpoint, refusal_saying, required, resource_id, success};
 use assertion::Claims;
 
-pub(crate) const KEY: &str = "google";
-const ACCOUNT_SCHEMA: &str = include_str!("../../../schemas/connectors/google.json");
+pub(crate) const MODULE: VendorModule = VendorModule {
+    key: provisioner_core::ServiceKey::from_static("google"),
+    name: "Google Workspace",
+    provisioning: Some(Provisioning {
+        account_schema: include_str!("../../../../../schemas/connectors/google.json"),
+        credentials_schema: credentials,
+        default_base_url: Some("https://admin.googleapis.com/admin/directory/v1"),
+        retry_policy,
+        // 2,400 queries a minute per user per Cloud project by default
+        // (https://developers.google.com/admin-sdk/directory/v1/limits).
+        call_limits: CallLimits {
+            requests_per_second: Some(2_400.0 / 60.0),
+            max_concurrent_calls: None,
+        },
+        connector: |http| Arc::new(GoogleConnector::new(http)),
+    }),
+};
+
 const SCOPE: &str = "https://www.googleapis.com/auth/admin.directory.user";
 const RATE_LIMIT_REASONS: [&str; 3] = [
     "userRateLimitExceeded",
@@ -39,137 +59,117 @@ const RATE_LIMIT_REASONS: [&str; 3] = [
     "rateLimitExceeded",
 ];
 
-pub(crate) fn descriptor() -> Result<ServiceDescriptor, serde_json::Error> {
-    Ok(ServiceDescriptor {
-        key: KEY,
-        name: "Google Workspace",
-        provisioning: true,
-        account_schema: serde_json::from_str(ACCOUNT_SCHEMA)?,
-        credentials_schema: json!({
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["service_account", "subject"],
-            "properties": {
-                "service_account": {
-                    "type": "object",
-                    "title": "Service account key",
-                    "description": "The JSON key Google issues for the service account, as downloaded; domain-wide delegation must grant it the admin.directory.user scope.",
-                    "required": ["client_email", "private_key", "token_uri"],
-                    "properties": {
-                        "client_email": {"type": "string", "minLength": 1},
-                        "private_key": {"type": "string", "minLength": 1},
-                        "private_key_id": {"type": "string"},
-                        "token_uri": {"type": "string", "format": "uri"}
-                    }
-                },
-                "subject": {
-                    "type": "string",
-                    "format": "email",
-                    "title": "Admin to impersonate",
-                    "description": "A super admin (or an admin allowed to manage users) the service account acts as."
-                },
-                "customer": {
-                    "type": "string",
-                    "minLength": 1,
-                    "title": "Customer ID",
-                    "description": "The Google Workspace customer id; my_customer, the admin's own, when left out."
+/// Directory API: truncated exponential backoff from 1 s (1, 2, 4, 8, 16 s, each plus up
+/// to a second at random) to a maximum of 32 or 64 s, for its 403
+/// `userRateLimitExceeded`/`quotaExceeded` as for 5xx.
+/// <https://developers.google.com/admin-sdk/directory/v1/limits>
+fn retry_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 7,
+        base_delay: Duration::from_secs(1),
+        max_delay: Duration::from_secs(64),
+        jitter: Jitter::Equal,
+        deadline: Duration::from_secs(3600),
+    }
+}
+
+fn credentials() -> Value {
+    credentials_schema(
+        &["service_account", "subject"],
+        json!({
+            "service_account": {
+                "type": "object",
+                "title": "Service account key",
+                "description": "The JSON key Google issues for the service account, as downloaded; domain-wide delegation must grant it the admin.directory.user scope.",
+                "required": ["client_email", "private_key", "token_uri"],
+                "properties": {
+                    "client_email": {"type": "string", "minLength": 1},
+                    "private_key": {"type": "string", "minLength": 1},
+                    "private_key_id": {"type": "string"},
+                    "token_uri": {"type": "string", "format": "uri"}
                 }
+            },
+            "subject": {
+                "type": "string",
+                "format": "email",
+                "title": "Admin to impersonate",
+                "description": "A super admin (or an admin allowed to manage users) the service account acts as."
+            },
+            "customer": {
+                "type": "string",
+                "minLength": 1,
+                "title": "Customer ID",
+                "description": "The Google Workspace customer id; my_customer, the admin's own, when left out."
             }
         }),
-        requires_base_url: false,
-        default_base_url: Some("https://admin.googleapis.com/admin/directory/v1"),
-    })
+    )
 }
 
 #[derive(Debug, Clone)]
 pub struct GoogleConnector {
-    http: HttpClient,
-    tokens: TokenCache,
+    client: TokenClient<ServiceAccount>,
 }
 
 impl GoogleConnector {
     pub fn new(http: HttpClient) -> Self {
         Self {
-            http,
-            tokens: TokenCache::default(),
+            client: TokenClient::new(http, ServiceAccount),
         }
     }
+}
 
-    async fn fetch(&self, target: &IntegrationTarget) -> Result<AccessToken, ConnectorFailure> {
-        let account = target
-            .credentials
-            .get("service_account")
-            .unwrap_or(&Value::Null);
-        let token_uri = credential(account, "token_uri")?;
+/// A service account's signed JWT assertion (RFC 7523), impersonating the admin.
+#[derive(Debug, Clone, Copy)]
+struct ServiceAccount;
+
+fn service_account(target: &IntegrationTarget) -> &Value {
+    target
+        .credentials
+        .get("service_account")
+        .unwrap_or(&Value::Null)
+}
+
+impl TokenGrant for ServiceAccount {
+    fn token_endpoint(&self, target: &IntegrationTarget) -> Result<Url, ConnectorFailure> {
+        let token_uri = credential(service_account(target), "token_uri")?;
+        Url::parse(token_uri).map_err(|_| ConnectorFailure::AuthFailed {
+            cause: "the service account's token_uri is not a URL".into(),
+        })
+    }
+
+    fn token_request(
+        &self,
+        request: RequestBuilder,
+        target: &IntegrationTarget,
+    ) -> Result<RequestBuilder, ConnectorFailure> {
+        let account = service_account(target);
         let claims = Claims {
             client_email: credential(account, "client_email")?,
             key_id: account.get("private_key_id").and_then(Value::as_str),
             subject: credential(&target.credentials, "subject")?,
             scope: SCOPE,
-            token_uri,
+            token_uri: credential(account, "token_uri")?,
             now: Utc::now().timestamp(),
         };
         let jwt = assertion::sign(credential(account, "private_key")?, &claims)?;
-        let url = Url::parse(token_uri).map_err(|_| ConnectorFailure::AuthFailed {
-            cause: "the service account's token_uri is not a URL".into(),
-        })?;
         let form = [
             ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
             ("assertion", jwt.as_str()),
         ];
-        let request = self.http.request(Method::POST, url).form(&form);
-        fetch_token(&self.http, request).await
+        Ok(request.form(&form))
     }
 
-    async fn send(
-        &self,
-        target: &IntegrationTarget,
-        method: Method,
-        url: Url,
-        body: Option<&Value>,
-    ) -> Result<Answer, ConnectorFailure> {
-        let call = TokenCall {
-            target,
-            method,
-            url,
-            body,
-        };
-        send_with_token(
-            &self.http,
-            &self.tokens,
-            call,
-            || self.fetch(target),
-            failure,
-        )
-        .await
+    fn failure(&self, answer: &Answer) -> ConnectorFailure {
+        failure(answer)
     }
 }
 
 fn users_url(base: &Url, key: Option<&str>) -> Result<Url, ConnectorFailure> {
-    let mut url = base.clone();
-    url.set_query(None);
-    url.path_segments_mut()
-        .map_err(|()| ConnectorFailure::Permanent {
-            code: "invalid_base_url".into(),
-            cause: format!("the base URL {base} cannot hold a path"),
-        })?
-        .pop_if_empty()
-        .push("users")
-        .extend(key);
-    Ok(url)
+    endpoint(base, std::iter::once("users").chain(key))
 }
 
 fn primary_email(account: &Map<String, Value>) -> Result<&str, ConnectorFailure> {
-    account
-        .get("email")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|email| !email.is_empty())
-        .ok_or_else(|| ConnectorFailure::Permanent {
-            code: "invalid_account".into(),
-            cause: "the account has no email, the primaryEmail Google requires".into(),
-        })
+    required(account, "email", "the primaryEmail Google requires").map(str::trim)
 }
 
 fn user_request(account: &Map<String, Value>, email: &str) -> Value {
@@ -187,14 +187,7 @@ fn user_request(account: &Map<String, Value>, email: &str) -> Value {
 }
 
 fn user_id(answer: &Answer) -> Result<String, ConnectorFailure> {
-    answer
-        .whole_json()?
-        .as_ref()
-        .and_then(|user| user.get("id"))
-        .and_then(Value::as_str)
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| unreadable("the user request", "holds no user id"))
+    resource_id(answer)?.ok_or_else(|| unreadable("the user request", "holds no user id"))
 }
 
 #[async_trait::async_trait]
@@ -209,11 +202,7 @@ impl Connector for GoogleConnector {
         url.query_pairs_mut()
             .append_pair("customer", customer)
             .append_pair("maxResults", "1");
-        let answer = self.send(target, Method::GET, url, None).await?;
-        if !answer.status.is_success() {
-            return Err(failure(&answer));
-        }
-        Ok(())
+        self.client.read(target, url).await.map(drop)
     }
 
     async fn find(
@@ -222,14 +211,11 @@ impl Connector for GoogleConnector {
         account: &Map<String, Value>,
     ) -> Result<Option<String>, ConnectorFailure> {
         let url = users_url(&target.base_url, Some(primary_email(account)?))?;
-        let answer = self.send(target, Method::GET, url, None).await?;
+        let answer = self.client.send(target, Method::GET, url, None).await?;
         if answer.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        if !answer.status.is_success() {
-            return Err(failure(&answer));
-        }
-        user_id(&answer).map(Some)
+        user_id(&success(answer, failure)?).map(Some)
     }
 
     async fn create(
@@ -239,15 +225,15 @@ impl Connector for GoogleConnector {
     ) -> Result<CreateAnswer, ConnectorFailure> {
         let body = user_request(account, primary_email(account)?);
         let url = users_url(&target.base_url, None)?;
-        let answer = self.send(target, Method::POST, url, Some(&body)).await?;
+        let answer = self
+            .client
+            .send(target, Method::POST, url, Some(&body))
+            .await?;
         if answer.status == StatusCode::CONFLICT {
             return Ok(CreateAnswer::Conflict);
         }
-        if !answer.status.is_success() {
-            return Err(failure(&answer));
-        }
         Ok(CreateAnswer::Created {
-            external_id: user_id(&answer)?,
+            external_id: user_id(&success(answer, failure)?)?,
         })
     }
 }
@@ -276,5 +262,5 @@ fn failure(answer: &Answer) -> ConnectorFailure {
         code: reason,
         message: text("/error/message"),
     };
-    classify(answer.status, answer.retry_after, said)
+    refusal_saying(answer, said)
 }

@@ -3,45 +3,41 @@
 
 mod wire;
 
+use std::sync::Arc;
+
+use provisioner_core::retry::RetryPolicy;
 use provisioner_core::ConnectorFailure;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, RequestBuilder, StatusCode};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use url::Url;
 
-use crate::catalog::ServiceDescriptor;
 use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
+use crate::failure::unreadable;
 use crate::http::{Answer, HttpClient};
-use wire::{endpoint, failure, scim_user, unreadable, user_name, user_name_filter};
+use crate::vendor::{token_credentials, CallLimits, Provisioning, VendorModule};
+use crate::wire::{bearer_token, resource_id, spaces_as_percent_20, success};
+use wire::{endpoint, failure, scim_user, user_name, user_name_filter};
 
-pub(crate) const KEY: &str = "scim";
-const ACCOUNT_SCHEMA: &str = include_str!("../../../schemas/connectors/scim.json");
-const MEDIA_TYPE: &str = "application/scim+json";
-
-pub(crate) fn descriptor() -> Result<ServiceDescriptor, serde_json::Error> {
-    Ok(ServiceDescriptor {
-        key: KEY,
-        name: "SCIM 2.0 application",
-        provisioning: true,
-        account_schema: serde_json::from_str(ACCOUNT_SCHEMA)?,
-        credentials_schema: json!({
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["token"],
-            "properties": {
-                "token": {
-                    "type": "string",
-                    "minLength": 1,
-                    "title": "Bearer token",
-                    "description": "The API token the application issued for provisioning; sent as Authorization: Bearer."
-                }
-            }
-        }),
-        requires_base_url: true,
+pub(crate) const MODULE: VendorModule = VendorModule {
+    key: provisioner_core::ServiceKey::from_static("scim"),
+    name: "SCIM 2.0 application",
+    provisioning: Some(Provisioning {
+        account_schema: include_str!("../../../../../schemas/connectors/scim.json"),
+        credentials_schema: || {
+            token_credentials("Bearer token", "The API token the application issued for provisioning; sent as Authorization: Bearer.")
+        },
+        // Every application lives at its own address.
         default_base_url: None,
-    })
-}
+        // RFC 7644 gives no retry guidance: the general policy.
+        retry_policy: RetryPolicy::default,
+        // A generic SCIM app documents no limit; its integration may set one.
+        call_limits: CallLimits::NONE,
+        connector: |http| Arc::new(ScimConnector::new(http)),
+    }),
+};
+
+const MEDIA_TYPE: &str = "application/scim+json";
 
 #[derive(Debug, Clone)]
 pub struct ScimConnector {
@@ -51,28 +47,26 @@ pub struct ScimConnector {
 
 /// Where a SCIM service departs from RFC 7644: how it is checked and how it words its
 /// errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
-    Rfc7644,
-    /// Slack: checked by reading one user, the resource provisioning needs, and
-    /// errors worded as `{"Errors": {"description", "code"}}`.
-    Slack,
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Dialect {
+    /// Whether `check` reads `ServiceProviderConfig` before one user; a service that
+    /// serves no discovery endpoint is checked by the user read alone.
+    pub discovery: bool,
+    pub failure: fn(&Answer) -> ConnectorFailure,
 }
+
+const RFC_7644: Dialect = Dialect {
+    discovery: true,
+    failure,
+};
 
 impl ScimConnector {
     pub fn new(http: HttpClient) -> Self {
-        Self::with_dialect(http, Dialect::Rfc7644)
+        Self::with_dialect(http, RFC_7644)
     }
 
     pub(crate) fn with_dialect(http: HttpClient, dialect: Dialect) -> Self {
         Self { http, dialect }
-    }
-
-    fn failure(&self, answer: &Answer) -> ConnectorFailure {
-        match self.dialect {
-            Dialect::Rfc7644 => failure(answer),
-            Dialect::Slack => crate::slack::failure(answer),
-        }
     }
 
     fn request(
@@ -81,19 +75,19 @@ impl ScimConnector {
         url: Url,
         target: &IntegrationTarget,
     ) -> Result<RequestBuilder, ConnectorFailure> {
-        let token = target
-            .credentials
-            .get("token")
-            .and_then(Value::as_str)
-            .filter(|token| !token.is_empty())
-            .ok_or_else(|| ConnectorFailure::AuthFailed {
-                cause: "the integration has no bearer token".into(),
-            })?;
         Ok(self
             .http
             .request(method, url)
-            .bearer_auth(token)
+            .bearer_auth(bearer_token(target, "bearer token")?)
             .header(ACCEPT, MEDIA_TYPE))
+    }
+
+    async fn read(&self, target: &IntegrationTarget, url: Url) -> Result<Answer, ConnectorFailure> {
+        let answer = self
+            .http
+            .send(self.request(Method::GET, url, target)?)
+            .await?;
+        success(answer, self.dialect.failure)
     }
 }
 
@@ -105,24 +99,12 @@ impl Connector for ScimConnector {
     async fn check(&self, target: &IntegrationTarget) -> Result<(), ConnectorFailure> {
         let mut users = endpoint(&target.base_url, "Users")?;
         users.query_pairs_mut().append_pair("count", "1");
-        let reads = match self.dialect {
-            Dialect::Rfc7644 => {
-                users.query_pairs_mut().append_pair("attributes", "id");
-                vec![endpoint(&target.base_url, "ServiceProviderConfig")?, users]
-            }
-            // The cheapest authenticated read Slack offers: one user.
-            Dialect::Slack => vec![users],
-        };
-        for url in reads {
-            let answer = self
-                .http
-                .send(self.request(Method::GET, url, target)?)
-                .await?;
-            if !answer.status.is_success() {
-                return Err(self.failure(&answer));
-            }
+        if self.dialect.discovery {
+            users.query_pairs_mut().append_pair("attributes", "id");
+            let config = endpoint(&target.base_url, "ServiceProviderConfig")?;
+            self.read(target, config).await?;
         }
-        Ok(())
+        self.read(target, users).await.map(drop)
     }
 
     async fn find(
@@ -134,18 +116,8 @@ impl Connector for ScimConnector {
         let mut url = endpoint(&target.base_url, "Users")?;
         url.query_pairs_mut()
             .append_pair("filter", &user_name_filter(user_name));
-        // Form encoding writes a space as '+', which a service decoding per RFC 3986
-        // reads literally; a '+' of the value itself is already %2B.
-        let query = url.query().map(|query| query.replace('+', "%20"));
-        url.set_query(query.as_deref());
-
-        let answer = self
-            .http
-            .send(self.request(Method::GET, url, target)?)
-            .await?;
-        if !answer.status.is_success() {
-            return Err(self.failure(&answer));
-        }
+        spaces_as_percent_20(&mut url);
+        let answer = self.read(target, url).await?;
         let Some(list) = answer.whole_json()? else {
             return Err(unreadable("the lookup", "is not a SCIM list response"));
         };
@@ -190,17 +162,8 @@ impl Connector for ScimConnector {
         if answer.status == StatusCode::CONFLICT {
             return Ok(CreateAnswer::Conflict);
         }
-        if !answer.status.is_success() {
-            return Err(self.failure(&answer));
-        }
-        let id = answer
-            .whole_json()?
-            .as_ref()
-            .and_then(|user| user.get("id"))
-            .and_then(Value::as_str)
-            .filter(|id| !id.is_empty())
-            .map(str::to_owned);
-        match id {
+        let answer = success(answer, self.dialect.failure)?;
+        match resource_id(&answer)? {
             Some(external_id) => Ok(CreateAnswer::Created { external_id }),
             None => Err(ConnectorFailure::Permanent {
                 code: "missing_id".into(),

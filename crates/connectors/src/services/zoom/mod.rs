@@ -11,138 +11,112 @@
 //! email already in the account is 409 with code 1005, a conflict resolved by looking
 //! the user up by email (`GET /users/{email}`); 429 is a rate limit.
 
+use std::sync::Arc;
+
+use provisioner_core::retry::RetryPolicy;
 use provisioner_core::ConnectorFailure;
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{json, Map, Value};
 use url::Url;
 
-use crate::catalog::ServiceDescriptor;
 use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
-use crate::failure::{classify, unreadable, ServiceError};
+use crate::failure::{unreadable, ServiceError};
 use crate::http::{Answer, HttpClient};
-use crate::oauth::{credential, fetch_token, send_with_token, TokenCall};
-use crate::token::{AccessToken, TokenCache};
+use crate::token::{credential, TokenClient, TokenGrant};
+use crate::vendor::{credentials_schema, secret, CallLimits, Provisioning, VendorModule};
+use crate::wire::{beside_api, endpoint, refusal_saying, required, resource_id, success};
 
-pub(crate) const KEY: &str = "zoom";
-const ACCOUNT_SCHEMA: &str = include_str!("../../../schemas/connectors/zoom.json");
+pub(crate) const MODULE: VendorModule = VendorModule {
+    key: provisioner_core::ServiceKey::from_static("zoom"),
+    name: "Zoom",
+    provisioning: Some(Provisioning {
+        account_schema: include_str!("../../../../../schemas/connectors/zoom.json"),
+        credentials_schema: credentials,
+        default_base_url: Some("https://api.zoom.us/v2"),
+        // Zoom's limits are per second (daily for a few heavy APIs) and it documents no
+        // backoff of its own: the general policy, with Retry-After honoured when sent.
+        // https://developers.zoom.us/docs/api/rate-limits/
+        retry_policy: RetryPolicy::default,
+        // "Create users" is a Light API: 30 requests a second per account on Pro, the
+        // smallest paid plan (https://developers.zoom.us/docs/api/rate-limits/).
+        call_limits: CallLimits {
+            requests_per_second: Some(30.0),
+            max_concurrent_calls: None,
+        },
+        connector: |http| Arc::new(ZoomConnector::new(http)),
+    }),
+};
+
 const ZOOM_API_HOST: &str = "api.zoom.us";
-const ZOOM_TOKEN_URL: &str = "https://zoom.us/oauth/token";
+const ZOOM_TOKEN_ORIGIN: &str = "https://zoom.us";
 /// "User already in the account."
 const USER_EXISTS: i64 = 1005;
 
-pub(crate) fn descriptor() -> Result<ServiceDescriptor, serde_json::Error> {
-    let field = |title: &str, description: &str| json!({"type": "string", "minLength": 1, "title": title, "description": description});
-    Ok(ServiceDescriptor {
-        key: KEY,
-        name: "Zoom",
-        provisioning: true,
-        account_schema: serde_json::from_str(ACCOUNT_SCHEMA)?,
-        credentials_schema: json!({
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["account_id", "client_id", "client_secret"],
-            "properties": {
-                "account_id": field("Account ID", "The Zoom account's id, shown on the Server-to-Server OAuth app's credentials page."),
-                "client_id": field("Client ID", "The Server-to-Server OAuth app's client id."),
-                "client_secret": field("Client secret", "The Server-to-Server OAuth app's client secret; the app needs the user:read:admin and user:write:admin scopes."),
-            }
+fn credentials() -> Value {
+    credentials_schema(
+        &["account_id", "client_id", "client_secret"],
+        json!({
+            "account_id": secret("Account ID", "The Zoom account's id, shown on the Server-to-Server OAuth app's credentials page."),
+            "client_id": secret("Client ID", "The Server-to-Server OAuth app's client id."),
+            "client_secret": secret("Client secret", "The Server-to-Server OAuth app's client secret; the app needs the user:read:admin and user:write:admin scopes."),
         }),
-        requires_base_url: false,
-        default_base_url: Some("https://api.zoom.us/v2"),
-    })
+    )
 }
 
 #[derive(Debug, Clone)]
 pub struct ZoomConnector {
-    http: HttpClient,
-    tokens: TokenCache,
+    client: TokenClient<AccountCredentials>,
 }
 
 impl ZoomConnector {
     pub fn new(http: HttpClient) -> Self {
         Self {
-            http,
-            tokens: TokenCache::default(),
+            client: TokenClient::new(http, AccountCredentials),
         }
     }
+}
 
-    async fn fetch(&self, target: &IntegrationTarget) -> Result<AccessToken, ConnectorFailure> {
+/// A Server-to-Server OAuth app's `account_credentials` grant.
+#[derive(Debug, Clone, Copy)]
+struct AccountCredentials;
+
+impl TokenGrant for AccountCredentials {
+    fn token_endpoint(&self, target: &IntegrationTarget) -> Result<Url, ConnectorFailure> {
+        token_url(&target.base_url)
+    }
+
+    fn token_request(
+        &self,
+        request: RequestBuilder,
+        target: &IntegrationTarget,
+    ) -> Result<RequestBuilder, ConnectorFailure> {
         let credentials = &target.credentials;
         let account_id = credential(credentials, "account_id")?;
         let client_id = credential(credentials, "client_id")?;
         let client_secret = credential(credentials, "client_secret")?;
-        let mut url = token_url(&target.base_url)?;
-        url.query_pairs_mut()
-            .append_pair("grant_type", "account_credentials")
-            .append_pair("account_id", account_id);
-        let request = self
-            .http
-            .request(Method::POST, url)
-            .basic_auth(client_id, Some(client_secret));
-        fetch_token(&self.http, request).await
+        Ok(request
+            .query(&[
+                ("grant_type", "account_credentials"),
+                ("account_id", account_id),
+            ])
+            .basic_auth(client_id, Some(client_secret)))
     }
 
-    async fn send(
-        &self,
-        target: &IntegrationTarget,
-        method: Method,
-        url: Url,
-        body: Option<&Value>,
-    ) -> Result<Answer, ConnectorFailure> {
-        let call = TokenCall {
-            target,
-            method,
-            url,
-            body,
-        };
-        send_with_token(
-            &self.http,
-            &self.tokens,
-            call,
-            || self.fetch(target),
-            failure,
-        )
-        .await
+    fn failure(&self, answer: &Answer) -> ConnectorFailure {
+        failure(answer)
     }
 }
 
 fn token_url(base: &Url) -> Result<Url, ConnectorFailure> {
-    let url = if base.host_str() == Some(ZOOM_API_HOST) {
-        Url::parse(ZOOM_TOKEN_URL)
-    } else {
-        base.join("/oauth/token")
-    };
-    url.map_err(|_| ConnectorFailure::Permanent {
-        code: "invalid_base_url".into(),
-        cause: format!("no token endpoint can be derived from the base URL {base}"),
-    })
+    beside_api(base, ZOOM_API_HOST, ZOOM_TOKEN_ORIGIN, ["oauth", "token"])
 }
 
 fn users_url(base: &Url, id: Option<&str>) -> Result<Url, ConnectorFailure> {
-    let mut url = base.clone();
-    url.set_query(None);
-    url.path_segments_mut()
-        .map_err(|()| ConnectorFailure::Permanent {
-            code: "invalid_base_url".into(),
-            cause: format!("the base URL {base} cannot hold a path"),
-        })?
-        .pop_if_empty()
-        .push("users")
-        .extend(id);
-    Ok(url)
+    endpoint(base, std::iter::once("users").chain(id))
 }
 
 fn email(account: &Map<String, Value>) -> Result<&str, ConnectorFailure> {
-    account
-        .get("email")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|email| !email.is_empty())
-        .ok_or_else(|| ConnectorFailure::Permanent {
-            code: "invalid_account".into(),
-            cause: "the account has no email, which Zoom requires".into(),
-        })
+    required(account, "email", "which Zoom requires").map(str::trim)
 }
 
 fn user_request(account: &Map<String, Value>, email: &str) -> Value {
@@ -168,25 +142,14 @@ fn zoom_code(answer: &Answer) -> Option<i64> {
 }
 
 fn user_id(answer: &Answer) -> Result<String, ConnectorFailure> {
-    answer
-        .whole_json()?
-        .as_ref()
-        .and_then(|user| user.get("id"))
-        .and_then(Value::as_str)
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| unreadable("the user request", "holds no user id"))
+    resource_id(answer)?.ok_or_else(|| unreadable("the user request", "holds no user id"))
 }
 
 #[async_trait::async_trait]
 impl Connector for ZoomConnector {
     async fn check(&self, target: &IntegrationTarget) -> Result<(), ConnectorFailure> {
         let url = users_url(&target.base_url, Some("me"))?;
-        let answer = self.send(target, Method::GET, url, None).await?;
-        if !answer.status.is_success() {
-            return Err(failure(&answer));
-        }
-        Ok(())
+        self.client.read(target, url).await.map(drop)
     }
 
     async fn find(
@@ -196,14 +159,11 @@ impl Connector for ZoomConnector {
     ) -> Result<Option<String>, ConnectorFailure> {
         // Zoom's userId may be the email.
         let url = users_url(&target.base_url, Some(email(account)?))?;
-        let answer = self.send(target, Method::GET, url, None).await?;
+        let answer = self.client.send(target, Method::GET, url, None).await?;
         if answer.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        if !answer.status.is_success() {
-            return Err(failure(&answer));
-        }
-        user_id(&answer).map(Some)
+        user_id(&success(answer, failure)?).map(Some)
     }
 
     async fn create(
@@ -213,15 +173,15 @@ impl Connector for ZoomConnector {
     ) -> Result<CreateAnswer, ConnectorFailure> {
         let body = user_request(account, email(account)?);
         let url = users_url(&target.base_url, None)?;
-        let answer = self.send(target, Method::POST, url, Some(&body)).await?;
+        let answer = self
+            .client
+            .send(target, Method::POST, url, Some(&body))
+            .await?;
         if answer.status == StatusCode::CONFLICT || zoom_code(&answer) == Some(USER_EXISTS) {
             return Ok(CreateAnswer::Conflict);
         }
-        if !answer.status.is_success() {
-            return Err(failure(&answer));
-        }
         Ok(CreateAnswer::Created {
-            external_id: user_id(&answer)?,
+            external_id: user_id(&success(answer, failure)?)?,
         })
     }
 }
@@ -247,11 +207,7 @@ fn failure(answer: &Answer) -> ConnectorFailure {
         (message, _) => message.map(str::to_owned),
     };
     let code = zoom_code(answer).map(|code| format!("zoom_{code}"));
-    classify(
-        answer.status,
-        answer.retry_after,
-        ServiceError { code, message },
-    )
+    refusal_saying(answer, ServiceError { code, message })
 }
 
 #[cfg(test)]
@@ -261,7 +217,10 @@ mod tests {
     #[test]
     fn tokens_come_from_zoom_us_for_zoom_and_from_the_configured_origin_otherwise() {
         let zoom = Url::parse("https://api.zoom.us/v2").unwrap();
-        assert_eq!(token_url(&zoom).unwrap().as_str(), ZOOM_TOKEN_URL);
+        assert_eq!(
+            token_url(&zoom).unwrap().as_str(),
+            "https://zoom.us/oauth/token"
+        );
         let sim = Url::parse("http://127.0.0.1:9090/v2").unwrap();
         assert_eq!(
             token_url(&sim).unwrap().as_str(),

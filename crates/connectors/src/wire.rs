@@ -5,7 +5,6 @@ use provisioner_core::ConnectorFailure;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::connector::IntegrationTarget;
 use crate::failure::{classify, ServiceError};
 use crate::http::Answer;
 
@@ -79,22 +78,6 @@ pub(crate) fn required<'a>(
         })
 }
 
-/// The integration's `token` credential, a bearer token; `what` names it for the person
-/// who must supply it.
-pub(crate) fn bearer_token<'a>(
-    target: &'a IntegrationTarget,
-    what: &str,
-) -> Result<&'a str, ConnectorFailure> {
-    target
-        .credentials
-        .get("token")
-        .and_then(Value::as_str)
-        .filter(|token| !token.is_empty())
-        .ok_or_else(|| ConnectorFailure::AuthFailed {
-            cause: format!("the integration has no {what}"),
-        })
-}
-
 /// The `id` string of the resource a success answer holds, if it holds one.
 pub(crate) fn resource_id(answer: &Answer) -> Result<Option<String>, ConnectorFailure> {
     Ok(answer
@@ -118,19 +101,18 @@ pub(crate) fn success(
     }
 }
 
+/// The string at the JSON Pointer `pointer` of a body, if there is one.
+pub(crate) fn text_at(body: Option<&Value>, pointer: &str) -> Option<String> {
+    body?.pointer(pointer)?.as_str().map(str::to_owned)
+}
+
 /// Classifies a refusal from its status and the vendor's error body: its code and its
 /// sentence are the strings at these JSON Pointers.
 pub(crate) fn refusal(answer: &Answer, code: Option<&str>, message: &str) -> ConnectorFailure {
     let body = answer.error_json();
-    let text = |pointer: &str| {
-        body.as_ref()
-            .and_then(|body| body.pointer(pointer))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
     let said = ServiceError {
-        code: code.and_then(&text),
-        message: text(message),
+        code: code.and_then(|code| text_at(body.as_ref(), code)),
+        message: text_at(body.as_ref(), message),
     };
     classify(answer.status, answer.retry_after, said)
 }

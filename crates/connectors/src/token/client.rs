@@ -13,9 +13,10 @@ use serde_json::Value;
 use url::Url;
 
 use super::{AccessToken, TokenCache};
-use crate::connector::IntegrationTarget;
+use crate::connector::{CreateAnswer, IntegrationTarget};
 use crate::failure::{classify, unreadable, ServiceError};
 use crate::http::{Answer, HttpClient};
+use crate::wire::{resource_id, success, text_at};
 
 /// How one vendor issues tokens.
 pub(crate) trait TokenGrant: Send + Sync {
@@ -97,7 +98,42 @@ impl<G: TokenGrant> TokenClient<G> {
         url: Url,
     ) -> Result<Answer, ConnectorFailure> {
         let answer = self.send(target, Method::GET, url, None).await?;
-        crate::wire::success(answer, |answer| self.grant.failure(answer))
+        self.success(answer)
+    }
+
+    /// The id of the user at `url`, or `None` when the API answers 404.
+    pub(crate) async fn find_user(
+        &self,
+        target: &IntegrationTarget,
+        url: Url,
+    ) -> Result<Option<String>, ConnectorFailure> {
+        let answer = self.send(target, Method::GET, url, None).await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        user_id(&self.success(answer)?, "the user request").map(Some)
+    }
+
+    /// Creates a user from `body`; `exists` tells a refusal that says the user is there
+    /// already. `what` names the call should the answer hold no id.
+    pub(crate) async fn create_user(
+        &self,
+        target: &IntegrationTarget,
+        url: Url,
+        body: &Value,
+        exists: impl Fn(&Answer) -> bool,
+        what: &str,
+    ) -> Result<CreateAnswer, ConnectorFailure> {
+        let answer = self.send(target, Method::POST, url, Some(body)).await?;
+        if exists(&answer) {
+            return Ok(CreateAnswer::Conflict);
+        }
+        let external_id = user_id(&self.success(answer)?, what)?;
+        Ok(CreateAnswer::Created { external_id })
+    }
+
+    fn success(&self, answer: Answer) -> Result<Answer, ConnectorFailure> {
+        success(answer, |answer| self.grant.failure(answer))
     }
 
     async fn fetch(&self, target: &IntegrationTarget) -> Result<AccessToken, ConnectorFailure> {
@@ -106,6 +142,10 @@ impl<G: TokenGrant> TokenClient<G> {
         let request = self.grant.token_request(request, target)?;
         fetch_token(&self.http, request).await
     }
+}
+
+fn user_id(answer: &Answer, what: &str) -> Result<String, ConnectorFailure> {
+    resource_id(answer)?.ok_or_else(|| unreadable(what, "holds no user id"))
 }
 
 /// Sends the token request and reads the token. A refusal of the credentials (400, 401,
@@ -118,15 +158,10 @@ async fn fetch_token(
     let answer = http.send(request).await?;
     if !answer.status.is_success() {
         let body = answer.error_json();
-        let text = |name: &str| {
-            body.as_ref()
-                .and_then(|body| body.get(name))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
+        let text = |pointer: &str| text_at(body.as_ref(), pointer);
         // RFC 6749 §5.2 names `error` and `error_description`; Zoom says `reason`.
-        let reason = text("error_description").or_else(|| text("reason"));
-        let message = match (text("error"), reason) {
+        let reason = text("/error_description").or_else(|| text("/reason"));
+        let message = match (text("/error"), reason) {
             (Some(error), Some(reason)) => Some(format!("{error}: {reason}")),
             (error, reason) => reason.or(error),
         };

@@ -22,16 +22,16 @@ use std::time::Duration;
 use chrono::Utc;
 use provisioner_core::retry::{Jitter, RetryPolicy};
 use provisioner_core::ConnectorFailure;
-use reqwest::header::ACCEPT;
-use reqwest::{Method, RequestBuilder, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 use url::Url;
 
 use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
 use crate::failure::{unreadable, ServiceError};
 use crate::http::{Answer, HttpClient};
+use crate::token::BearerClient;
 use crate::vendor::{token_credentials, CallLimits, Provisioning, VendorModule};
-use crate::wire::{bearer_token, endpoint, refusal_saying, required, success};
+use crate::wire::{endpoint, refusal_saying, required};
 
 pub(crate) const MODULE: VendorModule = VendorModule {
     key: provisioner_core::ServiceKey::from_static("github"),
@@ -81,34 +81,18 @@ fn retry_policy() -> RetryPolicy {
 
 #[derive(Debug, Clone)]
 pub struct GitHubConnector {
-    http: HttpClient,
+    client: BearerClient,
 }
 
 impl GitHubConnector {
     pub fn new(http: HttpClient) -> Self {
-        Self { http }
-    }
-
-    fn request(
-        &self,
-        method: Method,
-        url: Url,
-        target: &IntegrationTarget,
-    ) -> Result<RequestBuilder, ConnectorFailure> {
-        Ok(self
-            .http
-            .request(method, url)
-            .bearer_auth(bearer_token(target, "GitHub token")?)
-            .header(ACCEPT, MEDIA_TYPE)
-            .header("x-github-api-version", API_VERSION))
-    }
-
-    async fn read(&self, target: &IntegrationTarget, url: Url) -> Result<Answer, ConnectorFailure> {
-        let answer = self
-            .http
-            .send(self.request(Method::GET, url, target)?)
-            .await?;
-        success(answer, failure)
+        let headers = &[
+            ("accept", MEDIA_TYPE),
+            ("x-github-api-version", API_VERSION),
+        ];
+        Self {
+            client: BearerClient::new(http, "GitHub token", headers, failure),
+        }
     }
 }
 
@@ -147,7 +131,7 @@ fn invitation(account: &Map<String, Value>, email: &str) -> Value {
 impl Connector for GitHubConnector {
     async fn check(&self, target: &IntegrationTarget) -> Result<(), ConnectorFailure> {
         let url = org_url(target, &[])?;
-        self.read(target, url).await.map(drop)
+        self.client.read(target, url).await.map(drop)
     }
 
     async fn find(
@@ -161,7 +145,7 @@ impl Connector for GitHubConnector {
             url.query_pairs_mut()
                 .append_pair("per_page", &PAGE_SIZE.to_string())
                 .append_pair("page", &page.to_string());
-            let answer = self.read(target, url).await?;
+            let answer = self.client.read(target, url).await?;
             let Some(Value::Array(invitations)) = answer.whole_json()? else {
                 return Err(unreadable("the invitation list", "is not a list"));
             };
@@ -189,13 +173,16 @@ impl Connector for GitHubConnector {
         let email = email(account)?;
         let url = org_url(target, &["invitations"])?;
         let request = self
+            .client
             .request(Method::POST, url, target)?
             .json(&invitation(account, email));
-        let answer = self.http.send(request).await?;
+        let answer = self.client.send(request).await?;
         if answer.status == StatusCode::UNPROCESSABLE_ENTITY && names_the_invitee(&answer) {
             return Ok(CreateAnswer::Conflict);
         }
-        match success(answer, failure)?
+        match self
+            .client
+            .success(answer)?
             .whole_json()?
             .as_ref()
             .and_then(invitation_id)

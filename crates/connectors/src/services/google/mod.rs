@@ -21,17 +21,17 @@ use std::time::Duration;
 use chrono::Utc;
 use provisioner_core::retry::{Jitter, RetryPolicy};
 use provisioner_core::ConnectorFailure;
-use reqwest::{Method, RequestBuilder, StatusCode};
+use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{json, Map, Value};
 use url::Url;
 
 use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
-use crate::failure::{unreadable, ServiceError};
+use crate::failure::ServiceError;
 use crate::http::{Answer, HttpClient};
 use crate::password::initial_password;
 use crate::token::{credential, TokenClient, TokenGrant};
 use crate::vendor::{credentials_schema, CallLimits, Provisioning, VendorModule};
-use crate::wire::{endpoint, refusal_saying, required, resource_id, success};
+use crate::wire::{endpoint, refusal_saying, required, text_at};
 use assertion::Claims;
 
 pub(crate) const MODULE: VendorModule = VendorModule {
@@ -186,10 +186,6 @@ fn user_request(account: &Map<String, Value>, email: &str) -> Value {
     user
 }
 
-fn user_id(answer: &Answer) -> Result<String, ConnectorFailure> {
-    resource_id(answer)?.ok_or_else(|| unreadable("the user request", "holds no user id"))
-}
-
 #[async_trait::async_trait]
 impl Connector for GoogleConnector {
     async fn check(&self, target: &IntegrationTarget) -> Result<(), ConnectorFailure> {
@@ -211,11 +207,7 @@ impl Connector for GoogleConnector {
         account: &Map<String, Value>,
     ) -> Result<Option<String>, ConnectorFailure> {
         let url = users_url(&target.base_url, Some(primary_email(account)?))?;
-        let answer = self.client.send(target, Method::GET, url, None).await?;
-        if answer.status == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        user_id(&success(answer, failure)?).map(Some)
+        self.client.find_user(target, url).await
     }
 
     async fn create(
@@ -225,16 +217,11 @@ impl Connector for GoogleConnector {
     ) -> Result<CreateAnswer, ConnectorFailure> {
         let body = user_request(account, primary_email(account)?);
         let url = users_url(&target.base_url, None)?;
-        let answer = self
-            .client
-            .send(target, Method::POST, url, Some(&body))
-            .await?;
-        if answer.status == StatusCode::CONFLICT {
-            return Ok(CreateAnswer::Conflict);
-        }
-        Ok(CreateAnswer::Created {
-            external_id: user_id(&success(answer, failure)?)?,
-        })
+        let exists = |answer: &Answer| answer.status == StatusCode::CONFLICT;
+        let what = "the user request";
+        self.client
+            .create_user(target, url, &body, exists, what)
+            .await
     }
 }
 
@@ -242,12 +229,7 @@ impl Connector for GoogleConnector {
 /// decides whether a 403 is a rate limit; the cause is Google's `message`.
 fn failure(answer: &Answer) -> ConnectorFailure {
     let body = answer.error_json();
-    let text = |pointer: &str| {
-        body.as_ref()
-            .and_then(|body| body.pointer(pointer))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
+    let text = |pointer: &str| text_at(body.as_ref(), pointer);
     let reason = text("/error/errors/0/reason");
     if answer.status == StatusCode::FORBIDDEN
         && reason

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use provisioner_core::retry::{Jitter, RetryPolicy};
 use provisioner_core::ConnectorFailure;
-use reqwest::{Method, RequestBuilder, StatusCode};
+use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{json, Map, Value};
 use url::Url;
 
@@ -34,7 +34,7 @@ use crate::failure::unreadable;
 use crate::http::{Answer, HttpClient};
 use crate::token::{credential, TokenClient, TokenGrant};
 use crate::vendor::{credentials_schema, secret, CallLimits, Provisioning, VendorModule};
-use crate::wire::{beside_api, endpoint, required, resource_id, spaces_as_percent_20, success};
+use crate::wire::{beside_api, endpoint, required, spaces_as_percent_20};
 use wire::{failure, is_object_conflict, upn_filter, user_request};
 
 pub(crate) const MODULE: VendorModule = VendorModule {
@@ -188,17 +188,13 @@ impl Connector for MicrosoftConnector {
     ) -> Result<CreateAnswer, ConnectorFailure> {
         let body = user_request(account, upn(account)?);
         let url = endpoint(&target.base_url, ["users"])?;
-        let answer = self
-            .client
-            .send(target, Method::POST, url, Some(&body))
-            .await?;
-        if answer.status == StatusCode::BAD_REQUEST && is_object_conflict(&answer) {
-            return Ok(CreateAnswer::Conflict);
-        }
-        match resource_id(&success(answer, failure)?)? {
-            Some(external_id) => Ok(CreateAnswer::Created { external_id }),
-            None => Err(unreadable("the user creation", "holds no user id")),
-        }
+        let exists = |answer: &Answer| {
+            answer.status == StatusCode::BAD_REQUEST && is_object_conflict(answer)
+        };
+        let what = "the user creation";
+        self.client
+            .create_user(target, url, &body, exists, what)
+            .await
     }
 }
 

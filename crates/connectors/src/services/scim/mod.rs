@@ -7,16 +7,16 @@ use std::sync::Arc;
 
 use provisioner_core::retry::RetryPolicy;
 use provisioner_core::ConnectorFailure;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use reqwest::{Method, RequestBuilder, StatusCode};
+use reqwest::header::CONTENT_TYPE;
+use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value};
-use url::Url;
 
 use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
 use crate::failure::unreadable;
 use crate::http::{Answer, HttpClient};
+use crate::token::BearerClient;
 use crate::vendor::{token_credentials, CallLimits, Provisioning, VendorModule};
-use crate::wire::{bearer_token, resource_id, spaces_as_percent_20, success};
+use crate::wire::{resource_id, spaces_as_percent_20};
 use wire::{endpoint, failure, scim_user, user_name, user_name_filter};
 
 pub(crate) const MODULE: VendorModule = VendorModule {
@@ -41,8 +41,9 @@ const MEDIA_TYPE: &str = "application/scim+json";
 
 #[derive(Debug, Clone)]
 pub struct ScimConnector {
-    http: HttpClient,
-    dialect: Dialect,
+    client: BearerClient,
+    /// Whether `check` reads `ServiceProviderConfig` before one user.
+    discovery: bool,
 }
 
 /// Where a SCIM service departs from RFC 7644: how it is checked and how it words its
@@ -66,28 +67,11 @@ impl ScimConnector {
     }
 
     pub(crate) fn with_dialect(http: HttpClient, dialect: Dialect) -> Self {
-        Self { http, dialect }
-    }
-
-    fn request(
-        &self,
-        method: Method,
-        url: Url,
-        target: &IntegrationTarget,
-    ) -> Result<RequestBuilder, ConnectorFailure> {
-        Ok(self
-            .http
-            .request(method, url)
-            .bearer_auth(bearer_token(target, "bearer token")?)
-            .header(ACCEPT, MEDIA_TYPE))
-    }
-
-    async fn read(&self, target: &IntegrationTarget, url: Url) -> Result<Answer, ConnectorFailure> {
-        let answer = self
-            .http
-            .send(self.request(Method::GET, url, target)?)
-            .await?;
-        success(answer, self.dialect.failure)
+        let headers = &[("accept", MEDIA_TYPE)];
+        Self {
+            client: BearerClient::new(http, "bearer token", headers, dialect.failure),
+            discovery: dialect.discovery,
+        }
     }
 }
 
@@ -99,12 +83,12 @@ impl Connector for ScimConnector {
     async fn check(&self, target: &IntegrationTarget) -> Result<(), ConnectorFailure> {
         let mut users = endpoint(&target.base_url, "Users")?;
         users.query_pairs_mut().append_pair("count", "1");
-        if self.dialect.discovery {
+        if self.discovery {
             users.query_pairs_mut().append_pair("attributes", "id");
             let config = endpoint(&target.base_url, "ServiceProviderConfig")?;
-            self.read(target, config).await?;
+            self.client.read(target, config).await?;
         }
-        self.read(target, users).await.map(drop)
+        self.client.read(target, users).await.map(drop)
     }
 
     async fn find(
@@ -117,7 +101,7 @@ impl Connector for ScimConnector {
         url.query_pairs_mut()
             .append_pair("filter", &user_name_filter(user_name));
         spaces_as_percent_20(&mut url);
-        let answer = self.read(target, url).await?;
+        let answer = self.client.read(target, url).await?;
         let Some(list) = answer.whole_json()? else {
             return Err(unreadable("the lookup", "is not a SCIM list response"));
         };
@@ -155,14 +139,15 @@ impl Connector for ScimConnector {
         user_name(account)?;
         let url = endpoint(&target.base_url, "Users")?;
         let request = self
+            .client
             .request(Method::POST, url, target)?
             .header(CONTENT_TYPE, MEDIA_TYPE)
             .body(scim_user(account).to_string());
-        let answer = self.http.send(request).await?;
+        let answer = self.client.send(request).await?;
         if answer.status == StatusCode::CONFLICT {
             return Ok(CreateAnswer::Conflict);
         }
-        let answer = success(answer, self.dialect.failure)?;
+        let answer = self.client.success(answer)?;
         match resource_id(&answer)? {
             Some(external_id) => Ok(CreateAnswer::Created { external_id }),
             None => Err(ConnectorFailure::Permanent {

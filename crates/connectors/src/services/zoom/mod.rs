@@ -15,16 +15,16 @@ use std::sync::Arc;
 
 use provisioner_core::retry::RetryPolicy;
 use provisioner_core::ConnectorFailure;
-use reqwest::{Method, RequestBuilder, StatusCode};
+use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{json, Map, Value};
 use url::Url;
 
 use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
-use crate::failure::{unreadable, ServiceError};
+use crate::failure::ServiceError;
 use crate::http::{Answer, HttpClient};
 use crate::token::{credential, TokenClient, TokenGrant};
 use crate::vendor::{credentials_schema, secret, CallLimits, Provisioning, VendorModule};
-use crate::wire::{beside_api, endpoint, refusal_saying, required, resource_id, success};
+use crate::wire::{beside_api, endpoint, refusal_saying, required};
 
 pub(crate) const MODULE: VendorModule = VendorModule {
     key: provisioner_core::ServiceKey::from_static("zoom"),
@@ -141,10 +141,6 @@ fn zoom_code(answer: &Answer) -> Option<i64> {
     answer.error_json()?.get("code")?.as_i64()
 }
 
-fn user_id(answer: &Answer) -> Result<String, ConnectorFailure> {
-    resource_id(answer)?.ok_or_else(|| unreadable("the user request", "holds no user id"))
-}
-
 #[async_trait::async_trait]
 impl Connector for ZoomConnector {
     async fn check(&self, target: &IntegrationTarget) -> Result<(), ConnectorFailure> {
@@ -159,11 +155,7 @@ impl Connector for ZoomConnector {
     ) -> Result<Option<String>, ConnectorFailure> {
         // Zoom's userId may be the email.
         let url = users_url(&target.base_url, Some(email(account)?))?;
-        let answer = self.client.send(target, Method::GET, url, None).await?;
-        if answer.status == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        user_id(&success(answer, failure)?).map(Some)
+        self.client.find_user(target, url).await
     }
 
     async fn create(
@@ -173,16 +165,13 @@ impl Connector for ZoomConnector {
     ) -> Result<CreateAnswer, ConnectorFailure> {
         let body = user_request(account, email(account)?);
         let url = users_url(&target.base_url, None)?;
-        let answer = self
-            .client
-            .send(target, Method::POST, url, Some(&body))
-            .await?;
-        if answer.status == StatusCode::CONFLICT || zoom_code(&answer) == Some(USER_EXISTS) {
-            return Ok(CreateAnswer::Conflict);
-        }
-        Ok(CreateAnswer::Created {
-            external_id: user_id(&success(answer, failure)?)?,
-        })
+        let exists = |answer: &Answer| {
+            answer.status == StatusCode::CONFLICT || zoom_code(answer) == Some(USER_EXISTS)
+        };
+        let what = "the user request";
+        self.client
+            .create_user(target, url, &body, exists, what)
+            .await
     }
 }
 

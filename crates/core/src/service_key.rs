@@ -1,7 +1,9 @@
 //! The key that names a SaaS service (`"slack"`, `"microsoft365"`): parsed once where it
 //! enters, so the connectors are never asked about a string nobody checked.
 
+use std::borrow::Borrow;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -11,11 +13,13 @@ pub const MAX_SERVICE_KEY_LEN: usize = 64;
 
 /// A service key: 1 to 64 lowercase ASCII letters, digits, `-` or `_`.
 ///
-/// It holds its bytes inline, so it is `Copy` and a vendor's key can be a `const`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// It holds its bytes inline, so it is `Copy` and a vendor's key can be a `const`. It
+/// compares, orders and hashes as its text, so maps keyed by it can be asked with a
+/// `&str`.
+#[derive(Clone, Copy)]
 pub struct ServiceKey {
     len: u8,
-    // Bytes past `len` are always zero, so the derived comparisons see only the key.
+    // Bytes past `len` are always zero.
     bytes: [u8; MAX_SERVICE_KEY_LEN],
 }
 
@@ -102,6 +106,38 @@ impl fmt::Display for ServiceKey {
 impl fmt::Debug for ServiceKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq for ServiceKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for ServiceKey {}
+
+impl PartialOrd for ServiceKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ServiceKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl Hash for ServiceKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl Borrow<str> for ServiceKey {
+    fn borrow(&self) -> &str {
+        self.as_str()
     }
 }
 
@@ -219,6 +255,11 @@ mod tests {
         assert_eq!(a, ServiceKey::parse("github").unwrap());
         assert_ne!(a, ServiceKey::from_static("google"));
         assert!(a < ServiceKey::from_static("google"));
+        assert!(ServiceKey::from_static("slack") < ServiceKey::from_static("zoom2"));
+        assert_eq!(
+            [a, ServiceKey::from_static("zoom")].join(", "),
+            "github, zoom"
+        );
         assert_eq!(a, "github");
         assert_eq!(format!("{a} {a:?}"), "github \"github\"");
     }

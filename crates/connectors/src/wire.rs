@@ -78,6 +78,15 @@ pub(crate) fn required<'a>(
         })
 }
 
+/// The account field `name` trimmed, unless it is missing or blank.
+pub(crate) fn given<'a>(account: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    account
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+}
+
 /// The `id` string of the resource a success answer holds, if it holds one.
 pub(crate) fn resource_id(answer: &Answer) -> Result<Option<String>, ConnectorFailure> {
     Ok(answer

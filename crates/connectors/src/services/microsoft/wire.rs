@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 
 use crate::http::Answer;
 use crate::password::initial_password;
-use crate::wire::refusal;
+use crate::wire::{given, refusal};
 
 /// OData string literals double their single quotes.
 pub(super) fn upn_filter(upn: &str) -> String {
@@ -13,13 +13,7 @@ pub(super) fn upn_filter(upn: &str) -> String {
 }
 
 pub(super) fn user_request(account: &Map<String, Value>, upn: &str) -> Value {
-    let text = |name: &str| {
-        account
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|value| !value.is_empty())
-    };
+    let text = |name: &str| given(account, name);
     let local_part = upn.split('@').next().unwrap_or(upn);
     // mailNickname allows no spaces or @; the UPN's local part is the usual alias.
     let nickname = text("mail_nickname").map_or_else(

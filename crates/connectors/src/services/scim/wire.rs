@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 use url::Url;
 
 use crate::http::Answer;
-use crate::wire::{invalid_base_url, refusal, required};
+use crate::wire::{given, invalid_base_url, refusal, required};
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
@@ -27,13 +27,7 @@ pub(super) fn user_name_filter(user_name: &str) -> String {
 }
 
 pub(super) fn scim_user(account: &Map<String, Value>) -> Value {
-    let field = |name: &str| {
-        account
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|value| !value.is_empty())
-    };
+    let field = |name: &str| given(account, name);
     let mut user = json!({"schemas": [USER_SCHEMA], "active": true});
     if let Some(user_name) = field("user_name") {
         user["userName"] = user_name.into();

@@ -1,41 +1,43 @@
-//! The services people can integrate, what each needs, and which can provision.
+//! The services people can integrate, what each needs, and which can provision: the
+//! list of vendor modules, one line each. Everything about a vendor is in its module
+//! under `services/`; the catalog performs no HTTP.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use provisioner_core::retry::RetryPolicy;
-use serde::Serialize;
-use serde_json::{json, Value};
+use provisioner_core::{IntoServiceKey, ServiceKey};
+use serde_json::Value;
 use url::Url;
 
 use crate::connector::Connector;
-use crate::github::{self, GitHubConnector};
-use crate::google::{self, GoogleConnector};
 use crate::http::HttpClient;
-use crate::microsoft::{self, MicrosoftConnector};
 use crate::schema::{CompiledSchema, FieldError, InvalidSchema};
-use crate::scim::{self, ScimConnector};
-use crate::slack::{self, SlackConnector};
-use crate::zoom::{self, ZoomConnector};
+use crate::services::{github, google, listed, microsoft, scim, slack, zoom};
+use crate::vendor::{CallLimits, ServiceDescriptor, VendorModule};
 
-/// A service as clients see it in `GET /v1/services`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ServiceDescriptor {
-    pub key: &'static str,
-    pub name: &'static str,
-    /// Whether accounts can be provisioned on it yet; the others are listed so people
-    /// see what is coming.
-    pub provisioning: bool,
-    /// JSON Schema of the account fields; `null` for a service that cannot provision.
-    pub account_schema: Value,
-    /// JSON Schema of what an integration needs (secrets).
-    pub credentials_schema: Value,
-    /// Whether an integration must name the base URL of its workspace.
-    pub requires_base_url: bool,
-    /// Where the vendor's API lives, used when an integration names no base URL of its
-    /// own (one naming the simulator or a proxy overrides it).
-    pub default_base_url: Option<&'static str>,
+/// Every vendor, in the order clients see them. Adding one is a module and a line here.
+const VENDORS: &[VendorModule] = &[
+    scim::MODULE,
+    slack::MODULE,
+    github::MODULE,
+    zoom::MODULE,
+    microsoft::MODULE,
+    google::MODULE,
+    listed::SALESFORCE,
+    listed::DROPBOX,
+    listed::NOTION,
+];
+
+fn vendor(key: impl IntoServiceKey) -> Option<&'static VendorModule> {
+    let key = key.into_service_key().ok()?;
+    VENDORS.iter().find(|vendor| vendor.key == key)
+}
+
+/// The documented limits of the service `key`; none for services that document none.
+pub fn vendor_limits(key: impl IntoServiceKey) -> CallLimits {
+    vendor(key).map_or(CallLimits::NONE, VendorModule::call_limits)
 }
 
 struct Entry {
@@ -48,7 +50,7 @@ struct Entry {
 /// The built-in services, with their schemas compiled once.
 pub struct Catalog {
     services: Vec<ServiceDescriptor>,
-    entries: HashMap<&'static str, Entry>,
+    entries: HashMap<ServiceKey, Entry>,
     /// Plain http is for the simulator and tests, which also allow private addresses.
     allow_plain_http: bool,
 }
@@ -77,38 +79,10 @@ impl Catalog {
 
     fn builtin(http: HttpClient) -> Result<Self, CatalogError> {
         let allow_plain_http = http.options().allow_private_networks;
-        // One line per service; a connector is its own module.
-        let services: Vec<(ServiceDescriptor, Option<Arc<dyn Connector>>)> = vec![
-            (
-                scim::descriptor()?,
-                Some(Arc::new(ScimConnector::new(http.clone()))),
-            ),
-            (
-                slack::descriptor()?,
-                Some(Arc::new(SlackConnector::new(http.clone()))),
-            ),
-            (
-                github::descriptor()?,
-                Some(Arc::new(GitHubConnector::new(http.clone()))),
-            ),
-            (
-                zoom::descriptor()?,
-                Some(Arc::new(ZoomConnector::new(http.clone()))),
-            ),
-            (
-                microsoft::descriptor()?,
-                Some(Arc::new(MicrosoftConnector::new(http.clone()))),
-            ),
-            (
-                google::descriptor()?,
-                Some(Arc::new(GoogleConnector::new(http.clone()))),
-            ),
-            (listed_only("salesforce", "Salesforce"), None),
-            (listed_only("dropbox", "Dropbox Business"), None),
-            (listed_only("notion", "Notion"), None),
-        ];
+        let mut services = Vec::with_capacity(VENDORS.len());
         let mut entries = HashMap::new();
-        for (service, connector) in &services {
+        for vendor in VENDORS {
+            let service = vendor.descriptor()?;
             let account = match &service.account_schema {
                 Value::Null => None,
                 schema => Some(CompiledSchema::compile(schema, false)?),
@@ -117,11 +91,11 @@ impl Catalog {
                 name: service.name,
                 account,
                 credentials: CompiledSchema::compile(&service.credentials_schema, true)?,
-                connector: connector.clone(),
+                connector: vendor.connector(&http),
             };
-            entries.insert(service.key, entry);
+            entries.insert(vendor.key, entry);
+            services.push(service);
         }
-        let services = services.into_iter().map(|(service, _)| service).collect();
         Ok(Self {
             services,
             entries,
@@ -133,12 +107,17 @@ impl Catalog {
         &self.services
     }
 
-    pub fn service(&self, key: &str) -> Option<&ServiceDescriptor> {
+    pub fn service(&self, key: impl IntoServiceKey) -> Option<&ServiceDescriptor> {
+        let key = key.into_service_key().ok()?;
         self.services.iter().find(|service| service.key == key)
     }
 
     /// The base URL calls for an integration go to: its own, else the vendor's.
-    pub fn base_url(&self, key: &str, configured: Option<&str>) -> Result<Url, BaseUrlError> {
+    pub fn base_url(
+        &self,
+        key: impl IntoServiceKey,
+        configured: Option<&str>,
+    ) -> Result<Url, BaseUrlError> {
         let service = self.service(key).ok_or(BaseUrlError::Missing)?;
         let raw = configured
             .or(service.default_base_url)
@@ -153,19 +132,25 @@ impl Catalog {
         }
     }
 
-    /// How requests for the service are retried unless an integration overrides it.
-    pub fn retry_policy(&self, key: &str) -> RetryPolicy {
-        crate::retry_policy::for_service(key)
+    /// How requests for the service are retried unless an integration overrides it;
+    /// the general policy for a service without guidance of its own.
+    pub fn retry_policy(&self, key: impl IntoServiceKey) -> RetryPolicy {
+        vendor(key).map_or_else(RetryPolicy::default, VendorModule::retry_policy)
     }
 
     /// `None` for unknown services and for services that cannot provision.
-    pub fn connector(&self, key: &str) -> Option<Arc<dyn Connector>> {
-        self.entries.get(key)?.connector.clone()
+    pub fn connector(&self, key: impl IntoServiceKey) -> Option<Arc<dyn Connector>> {
+        let key = key.into_service_key().ok()?;
+        self.entries.get(&key)?.connector.clone()
     }
 
     /// Checks account fields against the service's `account_schema`; every failing field
     /// is listed, each missing required one by name.
-    pub fn validate_account(&self, key: &str, account: &Value) -> Result<(), Vec<FieldError>> {
+    pub fn validate_account(
+        &self,
+        key: impl IntoServiceKey,
+        account: &Value,
+    ) -> Result<(), Vec<FieldError>> {
         let entry = self.entry(key)?;
         match &entry.account {
             Some(schema) => schema.validate(account),
@@ -179,29 +164,35 @@ impl Catalog {
     /// Checks what an integration needs; messages never quote the values.
     pub fn validate_credentials(
         &self,
-        key: &str,
+        key: impl IntoServiceKey,
         credentials: &Value,
     ) -> Result<(), Vec<FieldError>> {
         self.entry(key)?.credentials.validate(credentials)
     }
 
-    fn entry(&self, key: &str) -> Result<&Entry, Vec<FieldError>> {
-        self.entries.get(key).ok_or_else(|| {
-            vec![FieldError::whole(format!(
-                "there is no service named {key:?}; the services are {}",
-                self.services
-                    .iter()
-                    .map(|service| service.key)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))]
-        })
+    fn entry(&self, key: impl IntoServiceKey) -> Result<&Entry, Vec<FieldError>> {
+        let unknown = match key.into_service_key() {
+            Ok(key) => match self.entries.get(&key) {
+                Some(entry) => return Ok(entry),
+                None => format!("there is no service named {key:?}"),
+            },
+            Err(error) => error.to_string(),
+        };
+        let known: Vec<&str> = self.services.iter().map(|s| s.key.as_str()).collect();
+        Err(vec![FieldError::whole(format!(
+            "{unknown}; the services are {}",
+            known.join(", ")
+        ))])
     }
 }
 
 impl fmt::Debug for Catalog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let keys: Vec<&str> = self.services.iter().map(|service| service.key).collect();
+        let keys: Vec<&str> = self
+            .services
+            .iter()
+            .map(|service| service.key.as_str())
+            .collect();
         f.debug_struct("Catalog").field("services", &keys).finish()
     }
 }
@@ -219,22 +210,10 @@ pub enum BaseUrlError {
     NotHttps,
 }
 
-/// A service shown in the catalog that has no connector yet.
-fn listed_only(key: &'static str, name: &'static str) -> ServiceDescriptor {
-    ServiceDescriptor {
-        key,
-        name,
-        provisioning: false,
-        account_schema: Value::Null,
-        credentials_schema: json!({"type": "object"}),
-        requires_base_url: false,
-        default_base_url: None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn catalog() -> Catalog {
         Catalog::new(HttpClient::new().unwrap())
@@ -358,5 +337,51 @@ mod tests {
         assert!(errors[0].message.contains("cannot provision"));
         let errors = catalog.validate_account("myspace", &json!({})).unwrap_err();
         assert!(errors[0].message.contains("scim"), "{errors:?}");
+    }
+
+    #[test]
+    fn every_policy_can_be_held_by_the_broker_and_lets_quarantine_happen() {
+        let catalog = catalog();
+        for key in [
+            "scim",
+            "slack",
+            "github",
+            "zoom",
+            "microsoft365",
+            "google",
+            "notion",
+        ] {
+            let policy = catalog.retry_policy(key);
+            assert!(
+                policy.max_delay <= provisioner_core::retry::LONGEST_DELAY,
+                "{key}"
+            );
+            assert!(policy.base_delay <= policy.max_delay, "{key}");
+            assert!(
+                policy.max_attempts >= provisioner_core::quarantine::AUTH_FAILURES_BEFORE_ERROR,
+                "{key}: one request must be able to reveal broken credentials"
+            );
+        }
+    }
+
+    #[test]
+    fn documented_vendors_are_paced_and_a_generic_scim_app_is_not() {
+        assert_eq!(vendor_limits("slack").requests_per_second, Some(3.0));
+        assert_eq!(vendor_limits("github").max_concurrent_calls, Some(100));
+        assert_eq!(
+            vendor_limits("microsoft365").requests_per_second,
+            Some(20.0)
+        );
+        assert_eq!(vendor_limits("google").requests_per_second, Some(40.0));
+        assert_eq!(vendor_limits("scim"), CallLimits::default());
+        assert_eq!(vendor_limits("nobody"), CallLimits::default());
+    }
+
+    #[test]
+    fn every_vendor_is_listed_once() {
+        let mut keys: Vec<ServiceKey> = VENDORS.iter().map(|vendor| vendor.key).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), VENDORS.len());
     }
 }

@@ -1,40 +1,37 @@
 //! Connectors to SaaS APIs behind one trait, the provisioning procedure they share, and
 //! the catalog of services with the JSON Schemas of their fields.
 //!
-//! Each connector is its own module and classifies every answer where it arises
-//! (`provisioner_core::ConnectorFailure`), from status codes and the vendor's error
-//! codes, never from free text.
+//! Each vendor is one module under `services/` holding everything about it, and
+//! classifies every answer where it arises (`provisioner_core::ConnectorFailure`), from
+//! status codes and the vendor's error codes, never from free text. The catalog lists
+//! the modules; the modules share only pieces that know no vendor (`vendor`, `wire`,
+//! `token`, `http`).
 
 mod catalog;
 mod connector;
 mod failure;
-mod github;
-mod google;
 mod hostile;
 mod http;
-mod limits;
-mod microsoft;
 mod net;
-mod oauth;
 mod password;
 mod provision;
-mod retry_policy;
 mod schema;
-mod scim;
-mod slack;
+mod services;
 mod token;
-mod zoom;
+mod vendor;
+mod wire;
 
-pub use catalog::{BaseUrlError, Catalog, ServiceDescriptor};
+pub use catalog::{vendor_limits, BaseUrlError, Catalog};
 pub use connector::{account_target, Connector, CreateAnswer, IntegrationTarget};
-pub use github::GitHubConnector;
-pub use google::GoogleConnector;
 pub use http::{HttpClient, HttpClientError, HttpOptions};
-pub use limits::{vendor_limits, CallLimits};
-pub use microsoft::MicrosoftConnector;
 pub use provision::provision;
+pub use provisioner_core::{IntoServiceKey, ServiceKey};
 pub use schema::FieldError;
-pub use scim::ScimConnector;
-pub use slack::SlackConnector;
+pub use services::github::GitHubConnector;
+pub use services::google::GoogleConnector;
+pub use services::microsoft::MicrosoftConnector;
+pub use services::scim::ScimConnector;
+pub use services::slack::SlackConnector;
+pub use services::zoom::ZoomConnector;
 pub use token::{AccessToken, TokenCache};
-pub use zoom::ZoomConnector;
+pub use vendor::{CallLimits, ServiceDescriptor};

@@ -11,10 +11,12 @@ pub mod quarantine;
 pub mod retry;
 pub mod rules;
 pub mod scope;
+pub mod service_key;
 pub mod state;
 pub mod trace;
 
 pub use ids::{EmployeeId, EventId, IntegrationId, RequestId, TenantId};
 pub use outcome::{ConnectorFailure, ProvisionOutcome, RequestError};
 pub use scope::Scope;
+pub use service_key::{IntoServiceKey, InvalidServiceKey, ServiceKey};
 pub use state::{IntegrationStatus, RequestState};

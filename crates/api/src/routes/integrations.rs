@@ -62,7 +62,7 @@ fn read_new(catalog: &Catalog, body: Map<String, Value>) -> Result<NewIntegratio
     let service = service_key.as_deref().and_then(|key| {
         let found = catalog.service(key);
         if found.is_none() {
-            let known: Vec<&str> = catalog.services().iter().map(|s| s.key).collect();
+            let known: Vec<_> = catalog.services().iter().map(|s| s.key).collect();
             fields.error(
                 "service",
                 format!("unknown service; expected one of {}", known.join(", ")),
@@ -95,7 +95,7 @@ fn read_new(catalog: &Catalog, body: Map<String, Value>) -> Result<NewIntegratio
         return Err(Problem::internal());
     };
     Ok(NewIntegration {
-        service: service.key.to_owned(),
+        service: service.key.to_string(),
         workspace,
         base_url,
         credentials: Value::Object(credentials),

@@ -63,7 +63,7 @@ pub struct ServiceList {
 
 #[derive(Debug, Serialize)]
 pub struct ServiceView {
-    pub key: &'static str,
+    pub key: provisioner_connectors::ServiceKey,
     pub name: &'static str,
     pub provisioning: bool,
     pub requires_base_url: bool,

@@ -4,42 +4,47 @@
 //! and answers its per-organization rate limits with 429 and `Retry-After`
 //! (<https://docs.slack.dev/reference/scim-api/rate-limits>).
 
+use std::sync::Arc;
+
+use provisioner_core::retry::RetryPolicy;
 use provisioner_core::ConnectorFailure;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
-use crate::catalog::ServiceDescriptor;
 use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
-use crate::failure::{classify, ServiceError};
 use crate::http::{Answer, HttpClient};
-use crate::scim::{Dialect, ScimConnector};
+use crate::services::scim::{Dialect, ScimConnector};
+use crate::vendor::{token_credentials, CallLimits, Provisioning, VendorModule};
+use crate::wire::refusal;
 
-pub(crate) const KEY: &str = "slack";
-const ACCOUNT_SCHEMA: &str = include_str!("../../../schemas/connectors/slack.json");
-
-pub(crate) fn descriptor() -> Result<ServiceDescriptor, serde_json::Error> {
-    Ok(ServiceDescriptor {
-        key: KEY,
-        name: "Slack",
-        provisioning: true,
-        account_schema: serde_json::from_str(ACCOUNT_SCHEMA)?,
-        credentials_schema: json!({
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["token"],
-            "properties": {
-                "token": {
-                    "type": "string",
-                    "minLength": 1,
-                    "title": "OAuth token",
-                    "description": "A Slack OAuth token with the admin scope, from an Owner or Admin of the workspace (Business+) or of the Enterprise Grid organization."
-                }
-            }
-        }),
-        requires_base_url: false,
+pub(crate) const MODULE: VendorModule = VendorModule {
+    key: provisioner_core::ServiceKey::from_static("slack"),
+    name: "Slack",
+    provisioning: Some(Provisioning {
+        account_schema: include_str!("../../../../../schemas/connectors/slack.json"),
+        credentials_schema: || {
+            token_credentials("OAuth token", "A Slack OAuth token with the admin scope, from an Owner or Admin of the workspace (Business+) or of the Enterprise Grid organization.")
+        },
         default_base_url: Some("https://api.slack.com/scim/v2"),
-    })
-}
+        // Slack counts SCIM calls per minute (writes 180/min, burst 20) and answers 429
+        // with Retry-After, which the general policy honours; its cap lets a minute's
+        // window pass. https://api.slack.com/scim#ratelimits
+        retry_policy: RetryPolicy::default,
+        // `POST /Users`: 180 per minute for the whole org, every SCIM app together
+        // (https://docs.slack.dev/reference/scim-api/rate-limits).
+        call_limits: CallLimits {
+            requests_per_second: Some(180.0 / 60.0),
+            max_concurrent_calls: None,
+        },
+        connector: |http| Arc::new(SlackConnector::new(http)),
+    }),
+};
+
+/// Checked by reading one user, the cheapest authenticated read Slack offers and the
+/// resource provisioning needs; errors worded as `{"Errors": {"description", "code"}}`.
+const SLACK: Dialect = Dialect {
+    discovery: false,
+    failure,
+};
 
 /// Slack's SCIM service: the SCIM connector speaking Slack's dialect.
 #[derive(Debug, Clone)]
@@ -50,7 +55,7 @@ pub struct SlackConnector {
 impl SlackConnector {
     pub fn new(http: HttpClient) -> Self {
         Self {
-            scim: ScimConnector::with_dialect(http, Dialect::Slack),
+            scim: ScimConnector::with_dialect(http, SLACK),
         }
     }
 }
@@ -80,24 +85,15 @@ impl Connector for SlackConnector {
 
 /// Classifies a refusal from its status and Slack's `Errors.description`. Slack gives
 /// no code besides the status, so the status decides and the description is the cause.
-pub(crate) fn failure(answer: &Answer) -> ConnectorFailure {
-    let description = answer
-        .error_json()
-        .as_ref()
-        .and_then(|body| body.pointer("/Errors/description"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let said = ServiceError {
-        code: None,
-        message: description,
-    };
-    classify(answer.status, answer.retry_after, said)
+fn failure(answer: &Answer) -> ConnectorFailure {
+    refusal(answer, None, "/Errors/description")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use reqwest::StatusCode;
+    use serde_json::json;
 
     fn answer(status: u16, body: Value) -> Answer {
         Answer {

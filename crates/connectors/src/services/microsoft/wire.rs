@@ -3,9 +3,9 @@
 use provisioner_core::ConnectorFailure;
 use serde_json::{json, Map, Value};
 
-use crate::failure::{classify, ServiceError};
 use crate::http::Answer;
 use crate::password::initial_password;
+use crate::wire::{given, refusal};
 
 /// OData string literals double their single quotes.
 pub(super) fn upn_filter(upn: &str) -> String {
@@ -13,13 +13,7 @@ pub(super) fn upn_filter(upn: &str) -> String {
 }
 
 pub(super) fn user_request(account: &Map<String, Value>, upn: &str) -> Value {
-    let text = |name: &str| {
-        account
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|value| !value.is_empty())
-    };
+    let text = |name: &str| given(account, name);
     let local_part = upn.split('@').next().unwrap_or(upn);
     // mailNickname allows no spaces or @; the UPN's local part is the usual alias.
     let nickname = text("mail_nickname").map_or_else(
@@ -80,18 +74,7 @@ pub(super) fn is_object_conflict(answer: &Answer) -> bool {
 /// Classifies a refusal from its status and Graph's `error.code`; the cause is Graph's
 /// `error.message`.
 pub(super) fn failure(answer: &Answer) -> ConnectorFailure {
-    let body = answer.error_json();
-    let text = |pointer: &str| {
-        body.as_ref()
-            .and_then(|body| body.pointer(pointer))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let said = ServiceError {
-        code: text("/error/code"),
-        message: text("/error/message"),
-    };
-    classify(answer.status, answer.retry_after, said)
+    refusal(answer, Some("/error/code"), "/error/message")
 }
 
 #[cfg(test)]

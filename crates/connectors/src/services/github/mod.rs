@@ -16,22 +16,45 @@
 //! `x-ratelimit-reset` (epoch seconds); a secondary one answers 403 or 429 with
 //! `retry-after`, or with neither, in which case GitHub asks for at least a minute.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use provisioner_core::retry::{Jitter, RetryPolicy};
 use provisioner_core::ConnectorFailure;
-use reqwest::header::ACCEPT;
-use reqwest::{Method, RequestBuilder, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 use url::Url;
 
-use crate::catalog::ServiceDescriptor;
 use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
-use crate::failure::{classify, unreadable, ServiceError};
+use crate::failure::{unreadable, ServiceError};
 use crate::http::{Answer, HttpClient};
+use crate::token::BearerClient;
+use crate::vendor::{token_credentials, CallLimits, Provisioning, VendorModule};
+use crate::wire::{endpoint, refusal_saying, required};
 
-pub(crate) const KEY: &str = "github";
-const ACCOUNT_SCHEMA: &str = include_str!("../../../schemas/connectors/github.json");
+pub(crate) const MODULE: VendorModule = VendorModule {
+    key: provisioner_core::ServiceKey::from_static("github"),
+    name: "GitHub organization",
+    provisioning: Some(Provisioning {
+        account_schema: include_str!("../../../../../schemas/connectors/github.json"),
+        credentials_schema: || {
+            token_credentials("Token", "A token allowed to invite members to the organization named as the workspace (admin:org, or the Members organization permission).")
+        },
+        default_base_url: Some("https://api.github.com"),
+        retry_policy,
+        // Secondary limits: at most 80 content-creating requests a minute and 100
+        // concurrent requests (https://docs.github.com/en/rest/using-the-rest-api/
+        // rate-limits-for-the-rest-api). The hourly and daily caps above that are left
+        // to the 429s, whose reset time every worker then waits for.
+        call_limits: CallLimits {
+            requests_per_second: Some(80.0 / 60.0),
+            max_concurrent_calls: Some(100),
+        },
+        connector: |http| Arc::new(GitHubConnector::new(http)),
+    }),
+};
+
 const MEDIA_TYPE: &str = "application/vnd.github+json";
 const API_VERSION: &str = "2022-11-28";
 /// GitHub's largest page; an organization rarely has more pending invitations than a
@@ -40,99 +63,56 @@ const PAGE_SIZE: usize = 100;
 const MAX_PAGES: usize = 10;
 /// "If you receive a secondary rate limit without retry-after or x-ratelimit-remaining,
 /// wait for at least one minute before retrying."
-pub(crate) const SECONDARY_LIMIT_WAIT: Duration = Duration::from_secs(60);
+const SECONDARY_LIMIT_WAIT: Duration = Duration::from_secs(60);
 
-pub(crate) fn descriptor() -> Result<ServiceDescriptor, serde_json::Error> {
-    Ok(ServiceDescriptor {
-        key: KEY,
-        name: "GitHub organization",
-        provisioning: true,
-        account_schema: serde_json::from_str(ACCOUNT_SCHEMA)?,
-        credentials_schema: json!({
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["token"],
-            "properties": {
-                "token": {
-                    "type": "string",
-                    "minLength": 1,
-                    "title": "Token",
-                    "description": "A token allowed to invite members to the organization named as the workspace (admin:org, or the Members organization permission)."
-                }
-            }
-        }),
-        requires_base_url: false,
-        default_base_url: Some("https://api.github.com"),
-    })
+/// "Wait for at least one minute before retrying" a secondary limit that names no time,
+/// "and wait an exponentially increasing amount of time between retries"; a primary
+/// limit resets on the hour, so the cap lets it pass.
+/// <https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api>
+fn retry_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 6,
+        base_delay: SECONDARY_LIMIT_WAIT,
+        max_delay: Duration::from_secs(3600),
+        jitter: Jitter::Equal,
+        deadline: Duration::from_secs(6 * 3600),
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct GitHubConnector {
-    http: HttpClient,
+    client: BearerClient,
 }
 
 impl GitHubConnector {
     pub fn new(http: HttpClient) -> Self {
-        Self { http }
-    }
-
-    fn request(
-        &self,
-        method: Method,
-        url: Url,
-        target: &IntegrationTarget,
-    ) -> Result<RequestBuilder, ConnectorFailure> {
-        let token = target
-            .credentials
-            .get("token")
-            .and_then(Value::as_str)
-            .filter(|token| !token.is_empty())
-            .ok_or_else(|| ConnectorFailure::AuthFailed {
-                cause: "the integration has no GitHub token".into(),
-            })?;
-        Ok(self
-            .http
-            .request(method, url)
-            .bearer_auth(token)
-            .header(ACCEPT, MEDIA_TYPE)
-            .header("x-github-api-version", API_VERSION))
+        let headers = &[
+            ("accept", MEDIA_TYPE),
+            ("x-github-api-version", API_VERSION),
+        ];
+        Self {
+            client: BearerClient::new(http, "GitHub token", headers, failure),
+        }
     }
 }
 
 /// `{base}/orgs/{org}[/invitations]`, the organization being the workspace.
 fn org_url(target: &IntegrationTarget, tail: &[&str]) -> Result<Url, ConnectorFailure> {
-    let invalid = |why: &str| ConnectorFailure::Permanent {
-        code: "invalid_base_url".into(),
-        cause: format!("the base URL {} {why}", target.base_url),
-    };
     if target.workspace.trim().is_empty() {
         return Err(ConnectorFailure::Permanent {
             code: "invalid_integration".into(),
             cause: "the workspace must be the GitHub organization's login".into(),
         });
     }
-    let mut url = target.base_url.clone();
-    url.set_query(None);
-    url.set_fragment(None);
-    url.path_segments_mut()
-        .map_err(|()| invalid("cannot hold a path"))?
-        .pop_if_empty()
-        .extend(["orgs", target.workspace.trim()])
-        .extend(tail);
-    Ok(url)
+    let org = ["orgs", target.workspace.trim()];
+    endpoint(
+        &target.base_url,
+        org.into_iter().chain(tail.iter().copied()),
+    )
 }
 
 fn email(account: &Map<String, Value>) -> Result<&str, ConnectorFailure> {
-    account
-        .get("email")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|email| !email.is_empty())
-        .ok_or_else(|| ConnectorFailure::Permanent {
-            code: "invalid_account".into(),
-            cause: "the account has no email, which a GitHub invitation requires".into(),
-        })
+    required(account, "email", "which a GitHub invitation requires").map(str::trim)
 }
 
 fn invitation(account: &Map<String, Value>, email: &str) -> Value {
@@ -151,14 +131,7 @@ fn invitation(account: &Map<String, Value>, email: &str) -> Value {
 impl Connector for GitHubConnector {
     async fn check(&self, target: &IntegrationTarget) -> Result<(), ConnectorFailure> {
         let url = org_url(target, &[])?;
-        let answer = self
-            .http
-            .send(self.request(Method::GET, url, target)?)
-            .await?;
-        if !answer.status.is_success() {
-            return Err(failure(&answer));
-        }
-        Ok(())
+        self.client.read(target, url).await.map(drop)
     }
 
     async fn find(
@@ -172,13 +145,7 @@ impl Connector for GitHubConnector {
             url.query_pairs_mut()
                 .append_pair("per_page", &PAGE_SIZE.to_string())
                 .append_pair("page", &page.to_string());
-            let answer = self
-                .http
-                .send(self.request(Method::GET, url, target)?)
-                .await?;
-            if !answer.status.is_success() {
-                return Err(failure(&answer));
-            }
+            let answer = self.client.read(target, url).await?;
             let Some(Value::Array(invitations)) = answer.whole_json()? else {
                 return Err(unreadable("the invitation list", "is not a list"));
             };
@@ -206,16 +173,20 @@ impl Connector for GitHubConnector {
         let email = email(account)?;
         let url = org_url(target, &["invitations"])?;
         let request = self
+            .client
             .request(Method::POST, url, target)?
             .json(&invitation(account, email));
-        let answer = self.http.send(request).await?;
+        let answer = self.client.send(request).await?;
         if answer.status == StatusCode::UNPROCESSABLE_ENTITY && names_the_invitee(&answer) {
             return Ok(CreateAnswer::Conflict);
         }
-        if !answer.status.is_success() {
-            return Err(failure(&answer));
-        }
-        match answer.whole_json()?.as_ref().and_then(invitation_id) {
+        match self
+            .client
+            .success(answer)?
+            .whole_json()?
+            .as_ref()
+            .and_then(invitation_id)
+        {
             Some(external_id) => Ok(CreateAnswer::Created { external_id }),
             None => Err(unreadable("the invitation", "holds no invitation id")),
         }
@@ -246,7 +217,7 @@ fn names_the_invitee(answer: &Answer) -> bool {
 
 /// Classifies a refusal: rate limits by GitHub's headers, then by status; the cause is
 /// GitHub's `message` with the messages of its `errors`.
-pub(crate) fn failure(answer: &Answer) -> ConnectorFailure {
+fn failure(answer: &Answer) -> ConnectorFailure {
     if matches!(answer.status.as_u16(), 403 | 429) {
         if let Some(retry_after) = answer.retry_after {
             return ConnectorFailure::RateLimited {
@@ -292,13 +263,24 @@ pub(crate) fn failure(answer: &Answer) -> ConnectorFailure {
         (None, false) => Some(details.join("; ")),
         (None, true) => None,
     };
-    classify(
-        answer.status,
-        answer.retry_after,
-        ServiceError { code, message },
-    )
+    refusal_saying(answer, ServiceError { code, message })
 }
 
 fn header<'a>(answer: &'a Answer, name: &str) -> Option<&'a str> {
     answer.headers.get(name)?.to_str().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_waits_at_least_the_minute_it_asks_for() {
+        let policy = retry_policy();
+        let decision = policy.decide(1, Some(SECONDARY_LIMIT_WAIT), Duration::ZERO, 0.0);
+        assert_eq!(
+            decision,
+            provisioner_core::retry::RetryDecision::RetryAfter(Duration::from_secs(60))
+        );
+    }
 }

@@ -4,39 +4,21 @@ use provisioner_core::ConnectorFailure;
 use serde_json::{json, Map, Value};
 use url::Url;
 
-use crate::failure::{classify, ServiceError};
 use crate::http::Answer;
+use crate::wire::{given, invalid_base_url, refusal, required};
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
 /// `{base}/{segment}`, whether or not the base URL ends with a slash.
 pub(super) fn endpoint(base: &Url, segment: &str) -> Result<Url, ConnectorFailure> {
-    let invalid = |why: &str| ConnectorFailure::Permanent {
-        code: "invalid_base_url".into(),
-        cause: format!("the base URL {base} {why}"),
-    };
     if !matches!(base.scheme(), "http" | "https") {
-        return Err(invalid("is not an http or https URL"));
+        return Err(invalid_base_url(base, "is not an http or https URL"));
     }
-    let mut url = base.clone();
-    url.set_query(None);
-    url.set_fragment(None);
-    url.path_segments_mut()
-        .map_err(|()| invalid("cannot hold a path"))?
-        .pop_if_empty()
-        .push(segment);
-    Ok(url)
+    crate::wire::endpoint(base, [segment])
 }
 
 pub(super) fn user_name(account: &Map<String, Value>) -> Result<&str, ConnectorFailure> {
-    account
-        .get("user_name")
-        .and_then(Value::as_str)
-        .filter(|name| !name.trim().is_empty())
-        .ok_or_else(|| ConnectorFailure::Permanent {
-            code: "invalid_account".into(),
-            cause: "the account has no user_name, which a SCIM application requires".into(),
-        })
+    required(account, "user_name", "which a SCIM application requires")
 }
 
 /// RFC 7644 §3.4.2.2: the value is a JSON string, so quotes and backslashes are escaped.
@@ -45,13 +27,7 @@ pub(super) fn user_name_filter(user_name: &str) -> String {
 }
 
 pub(super) fn scim_user(account: &Map<String, Value>) -> Value {
-    let field = |name: &str| {
-        account
-            .get(name)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|value| !value.is_empty())
-    };
+    let field = |name: &str| given(account, name);
     let mut user = json!({"schemas": [USER_SCHEMA], "active": true});
     if let Some(user_name) = field("user_name") {
         user["userName"] = user_name.into();
@@ -85,21 +61,8 @@ pub(super) fn scim_user(account: &Map<String, Value>) -> Value {
 
 /// Classifies a refusal from its status and SCIM error (RFC 7644 §3.12).
 pub(super) fn failure(answer: &Answer) -> ConnectorFailure {
-    let body = answer.error_json();
-    let text = |name: &str| {
-        body.as_ref()
-            .and_then(|error| error.get(name))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let said = ServiceError {
-        code: text("scimType"),
-        message: text("detail"),
-    };
-    classify(answer.status, answer.retry_after, said)
+    refusal(answer, Some("/scimType"), "/detail")
 }
-
-pub(super) use crate::failure::unreadable;
 
 #[cfg(test)]
 mod tests {

@@ -78,7 +78,7 @@ mod tests {
     use super::*;
 
     const KEY: &str =
-        include_str!("../../../../tests/fixtures/google/test-service-account-key.pem");
+        include_str!("../../../../../tests/fixtures/google/test-service-account-key.pem");
 
     #[test]
     fn the_assertion_names_the_service_account_the_admin_and_the_token_endpoint() {

@@ -4,7 +4,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use provisioner_core::event::HrEvent;
+use provisioner_core::event::{HrEvent, HrEventError};
 use provisioner_core::Scope;
 use provisioner_hr_intake::signature::verify;
 use provisioner_hr_intake::IntakeOutcome;
@@ -34,8 +34,12 @@ pub async fn receive(
         now,
     )
     .map_err(|error| Problem::unauthenticated(&error.to_string()))?;
-    let event = HrEvent::parse(&body)
-        .map_err(|error| Problem::invalid_field("event", error.to_string()))?;
+    let event = HrEvent::parse(&body).map_err(|error| match error {
+        HrEventError::Unstorable(unstorable) => {
+            Problem::invalid_field(&unstorable.field, unstorable.reason)
+        }
+        other => Problem::invalid_field("event", other.to_string()),
+    })?;
     let outcome = state.intake.hire(caller.tenant_id, &event).await?;
     let recorded = match outcome {
         IntakeOutcome::Duplicate => None,

@@ -212,7 +212,12 @@ async fn nul_sent_to_any_operation_of_the_spec_is_refused_naming_the_field() {
                 .header("webhook-timestamp", now.to_string())
                 .header(
                     "webhook-signature",
-                    provisioner_hr_intake::signature::sign(&secret, now, body.as_bytes()),
+                    provisioner_hr_intake::signature::sign(
+                        &secret,
+                        "msg_nul",
+                        now,
+                        body.as_bytes(),
+                    ),
                 )
                 .body(body.clone())
                 .send()

@@ -160,6 +160,7 @@ async fn operators_read_the_dead_letters_and_why_without_taking_them() {
 #[tokio::test]
 async fn messages_with_text_postgresql_cannot_store_are_set_aside_with_the_field_named() {
     let app = spawn_app().await;
+    app.contract.expect_off_contract_events();
     let topology = provisioner::startup::topology(&app.settings);
     let publisher = Publisher::new(app.settings.amqp_url.clone(), "test-nul", topology.clone());
     let request = json!({"tenant_id": app.tenant_id, "request_id": uuid::Uuid::new_v4(),

@@ -6,11 +6,11 @@
 //! next to the build and the process's own figures.
 
 use provisioner_broker::Topology;
-use provisioner_core::RequestState;
+use provisioner_core::{RequestState, ServiceKey};
 
 /// Registers the known series; counting from zero, never resetting one that a component
 /// of this process already moved.
-pub fn register(services: &[&str], topology: &Topology) {
+pub fn register(services: &[ServiceKey], topology: &Topology) {
     metrics::gauge!("provisioner_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     for name in [
         "provisioner_log_entries_total",
@@ -25,11 +25,11 @@ pub fn register(services: &[&str], topology: &Topology) {
             "provisioner_rate_limited_waits_total",
             "provisioner_paced_waits_total",
         ] {
-            metrics::counter!(name, "service" => (*service).to_owned()).increment(0);
+            metrics::counter!(name, "service" => service.as_str().to_owned()).increment(0);
         }
         for state in RequestState::ALL.into_iter().filter(|s| s.is_terminal()) {
             let labels = [
-                ("service", (*service).to_owned()),
+                ("service", service.as_str().to_owned()),
                 ("state", state.as_str().to_owned()),
             ];
             metrics::counter!("provisioner_request_outcomes_total", &labels).increment(0);

@@ -109,7 +109,7 @@ pub async fn serve(
     ));
     let catalog = Arc::new(catalog(settings)?);
     crate::telemetry::metrics();
-    let services: Vec<&str> = catalog.services().iter().map(|s| s.key).collect();
+    let services: Vec<_> = catalog.services().iter().map(|s| s.key).collect();
     crate::first_scrape::register(&services, &topology);
     let consumer = |name: &str, queue: String| ConsumerSpec {
         url: settings.amqp_url.clone(),

@@ -54,6 +54,7 @@ clean-test-databases:
 # and a time limit for each; plain cargo test otherwise.
 test: services clean-test-databases
 	@deploy/local/ensure-scim2-server.sh
+	@deploy/local/ensure-standardwebhooks.sh
 	@deploy/local/ensure-browser.sh
 	@if cargo nextest --version >/dev/null 2>&1; then \
 		cargo nextest run --locked --workspace; \

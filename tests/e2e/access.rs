@@ -274,8 +274,12 @@ async fn every_endpoint_answers_each_scope_and_tenant_as_the_contract_says() {
                 .client
                 .post(app.url("/v1/hr/events"))
                 .bearer_auth(&token)
+                .header("webhook-id", format!("msg_{n}"))
                 .header("webhook-timestamp", now.to_string())
-                .header("webhook-signature", sign(&secret, now, event.as_bytes()))
+                .header(
+                    "webhook-signature",
+                    sign(&secret, &format!("msg_{n}"), now, event.as_bytes()),
+                )
                 .body(event)
                 .send()
                 .await

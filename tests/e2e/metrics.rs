@@ -129,3 +129,64 @@ async fn metrics_count_what_the_requests_did() {
     );
     app.stop().await;
 }
+
+/// The value of the series written exactly as `series` (name and labels), if present.
+fn series(page: &str, series: &str) -> Option<f64> {
+    page.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test]
+async fn the_first_scrape_of_a_fresh_app_shows_every_known_series() {
+    let app = spawn_app().await;
+    let page = scrape(&app).await;
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        series(
+            &page,
+            &format!("provisioner_build_info{{version=\"{version}\"}}")
+        ),
+        Some(1.0),
+        "{page}"
+    );
+    // Nothing has happened: the counters of every service of the catalog are there, at 0.
+    let catalog = provisioner::startup::catalog(&app.settings).unwrap();
+    for service in catalog.services().iter().map(|s| s.key) {
+        for name in [
+            "provisioner_requests_accepted_total",
+            "provisioner_retries_total",
+            "provisioner_rate_limited_waits_total",
+            "provisioner_paced_waits_total",
+        ] {
+            let labelled = format!("{name}{{service=\"{service}\"}}");
+            assert_eq!(series(&page, &labelled), Some(0.0), "{labelled}");
+        }
+        for state in ["succeeded", "failed", "rejected", "dead"] {
+            let labelled = format!(
+                "provisioner_request_outcomes_total{{service=\"{service}\",state=\"{state}\"}}"
+            );
+            assert_eq!(series(&page, &labelled), Some(0.0), "{labelled}");
+        }
+    }
+    let topology = provisioner::startup::topology(&app.settings);
+    let labelled = format!(
+        "provisioner_dead_letters_total{{exchange=\"{}\"}}",
+        topology.requests_exchange()
+    );
+    assert_eq!(series(&page, &labelled), Some(0.0), "{labelled}");
+    assert_eq!(series(&page, "provisioner_log_entries_total"), Some(0.0));
+    // The process's own figures, from the operating system.
+    for name in [
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "process_open_fds",
+        "process_start_time_seconds",
+    ] {
+        let value = series(&page, name).unwrap_or_else(|| panic!("no {name} in {page}"));
+        assert!(
+            value > 0.0 || name == "process_cpu_seconds_total",
+            "{name} = {value}"
+        );
+    }
+    app.stop().await;
+}

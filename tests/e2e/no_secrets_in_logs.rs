@@ -132,8 +132,12 @@ async fn a_full_run_logged_at_debug_level_shows_no_secret() {
     let hired = client
         .post(format!("{api}/v1/hr/events"))
         .bearer_auth(&api_token)
+        .header("webhook-id", "msg_evt-1")
         .header("webhook-timestamp", now.to_string())
-        .header("webhook-signature", sign(&hr_secret, now, event.as_bytes()))
+        .header(
+            "webhook-signature",
+            sign(&hr_secret, "msg_evt-1", now, event.as_bytes()),
+        )
         .body(event)
         .send()
         .await

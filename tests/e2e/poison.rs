@@ -154,3 +154,92 @@ async fn operators_read_the_dead_letters_and_why_without_taking_them() {
     assert_eq!(again, first, "reading leaves the messages in the queue");
     app.stop().await;
 }
+
+/// A NUL character in any string of any message type consumed goes to the dead-letter
+/// queue with a reason naming the field, before PostgreSQL is asked to store it.
+#[tokio::test]
+async fn messages_with_text_postgresql_cannot_store_are_set_aside_with_the_field_named() {
+    let app = spawn_app().await;
+    app.contract.expect_off_contract_events();
+    let topology = provisioner::startup::topology(&app.settings);
+    let publisher = Publisher::new(app.settings.amqp_url.clone(), "test-nul", topology.clone());
+    let request = json!({"tenant_id": app.tenant_id, "request_id": uuid::Uuid::new_v4(),
+        "note": "a\u{0}b"});
+    let mut result = serde_json::to_value(provisioner_core::event::CloudEvent::account_result(
+        provisioner_core::EventId::new(),
+        chrono::Utc::now(),
+        provisioner_core::event::AccountResult {
+            tenant_id: app.tenant_id,
+            request_id: provisioner_core::RequestId::new(),
+            integration_id: provisioner_core::IntegrationId::new(),
+            employee_id: None,
+            state: provisioner_core::RequestState::Succeeded,
+            service: "scim".into(),
+            workspace: "acme".into(),
+            target: "ada".into(),
+            attempts: 1,
+            external_account_id: Some("u-1".into()),
+            error: None,
+        },
+    ))
+    .unwrap();
+    result["data"]["target"] = json!("ad\u{0}a");
+    let hire = json!({"specversion": "1.0", "id": "hire-nul", "source": "urn:hr", "tenantid": app.tenant_id,
+        "type": "com.provisioner.hr.employee.hired",
+        "data": {"employee": {"email": "n@example.com", "given_name": "N", "family_name": "Do\u{0}e"}}});
+    let sent = [
+        (
+            topology.requests_exchange(),
+            "request.scim",
+            request,
+            "note",
+        ),
+        (
+            topology.results_exchange(),
+            "account.created",
+            result,
+            "data.target",
+        ),
+        (
+            topology.hr_exchange(),
+            "employee.hired",
+            hire,
+            "data.employee.family_name",
+        ),
+    ];
+    for (exchange, key, message, _) in &sent {
+        publisher
+            .publish(
+                exchange,
+                key,
+                message.to_string().as_bytes(),
+                BasicProperties::default(),
+            )
+            .await
+            .unwrap();
+    }
+    publisher.close().await;
+
+    let mut letters = Vec::new();
+    for _ in &sent {
+        letters.push(next_dead_letter(&app).await);
+    }
+    for (_, _, message, field) in &sent {
+        let body = message.to_string().into_bytes();
+        let (_, reason) = letters
+            .iter()
+            .find(|(letter, _)| *letter == body)
+            .unwrap_or_else(|| panic!("{message} was not dead-lettered"));
+        assert!(
+            reason.contains(&format!("{field}: must not contain the NUL character")),
+            "{reason}"
+        );
+    }
+    let employees: serde_json::Value = app.get("/v1/employees").await.json().await.unwrap();
+    assert_eq!(
+        employees["employees"].as_array().map(Vec::len),
+        Some(0),
+        "{employees}"
+    );
+    app.stop().await;
+}

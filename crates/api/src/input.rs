@@ -5,13 +5,14 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use chrono::{DateTime, Utc};
+use provisioner_core::text::find_unstorable;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::problem::{FieldError, Problem};
 
-/// A JSON object body. Anything else — another content type, invalid JSON, an array —
-/// is refused with a problem that says which.
+/// A JSON object body. Anything else — another content type, invalid JSON, an array, a
+/// string PostgreSQL could not store — is refused with a problem that says which.
 pub struct JsonObject(pub Map<String, Value>);
 
 impl<S: Send + Sync> FromRequest<S> for JsonObject {
@@ -33,10 +34,15 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|_| Problem::payload_too_large())?;
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(object)) => Ok(Self(object)),
-            Ok(_) => Err(Problem::malformed_body("the body must be a JSON object")),
-            Err(error) => Err(Problem::malformed_body(error.to_string())),
+        let value = serde_json::from_slice::<Value>(&bytes)
+            .map_err(|error| Problem::malformed_body(error.to_string()))?;
+        // Every string of every body, keys included, before any handler sees it.
+        if let Some(unstorable) = find_unstorable(&value) {
+            return Err(Problem::invalid_field(&unstorable.field, unstorable.reason));
+        }
+        match value {
+            Value::Object(object) => Ok(Self(object)),
+            _ => Err(Problem::malformed_body("the body must be a JSON object")),
         }
     }
 }

@@ -4,6 +4,7 @@
 mod auth;
 mod console;
 mod input;
+mod parameters;
 mod problem;
 mod query;
 mod routes;
@@ -126,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { Problem::no_route() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn(parameters::checked))
         .layer(axum::middleware::from_fn(traced::traced))
         .with_state(state)
 }

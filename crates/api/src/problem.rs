@@ -126,6 +126,20 @@ impl Problem {
         )
     }
 
+    /// A path parameter that could name nothing stored: 404 like any id that is not
+    /// one, with the parameter and why.
+    pub fn bad_path_parameter(name: &str, detail: impl Into<String>) -> Self {
+        let detail = format!("{name}: {}", detail.into());
+        let mut problem = Self::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            Some(detail.clone()),
+        );
+        problem.errors = vec![FieldError::new(name, detail)];
+        problem
+    }
+
     pub fn no_route() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "No such endpoint", None)
     }

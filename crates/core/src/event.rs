@@ -45,13 +45,21 @@ pub enum HrEventError {
     Type(String),
     #[error("{0}")]
     Field(String),
+    #[error("{0}")]
+    Unstorable(crate::text::Unstorable),
 }
 
 impl HrEvent {
     /// Parses and checks an event; every refusal says what is wrong.
     pub fn parse(bytes: &[u8]) -> Result<Self, HrEventError> {
-        let event: Self =
-            serde_json::from_slice(bytes).map_err(|e| HrEventError::Malformed(e.to_string()))?;
+        let event: Self = crate::text::parse_message(bytes).map_err(|error| match error {
+            crate::text::MessageError::Unstorable(unstorable) => {
+                HrEventError::Unstorable(unstorable)
+            }
+            crate::text::MessageError::Malformed(error) => {
+                HrEventError::Malformed(error.to_string())
+            }
+        })?;
         if event.specversion != SPEC_VERSION {
             return Err(HrEventError::SpecVersion(event.specversion));
         }

@@ -13,6 +13,7 @@ pub mod rules;
 pub mod scope;
 pub mod service_key;
 pub mod state;
+pub mod text;
 pub mod trace;
 
 pub use ids::{EmployeeId, EventId, IntegrationId, RequestId, TenantId};

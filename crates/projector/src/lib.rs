@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use provisioner_broker::{ack, run_consumer, set_aside, ConsumerSpec, Delivery, Publisher};
 use provisioner_core::event::{AccountResult, CloudEvent};
+use provisioner_core::text::parse_message;
 use provisioner_store::{through_outages, Store};
 use tokio_util::sync::CancellationToken;
 
@@ -33,7 +34,7 @@ pub async fn run(
 
 impl Projector {
     async fn handle(&self, delivery: Delivery) {
-        let event: CloudEvent<AccountResult> = match serde_json::from_slice(&delivery.data) {
+        let event: CloudEvent<AccountResult> = match parse_message(&delivery.data) {
             Ok(event) => event,
             Err(error) => {
                 let reason = format!("not a provisioner result event: {error}");

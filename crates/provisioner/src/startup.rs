@@ -108,6 +108,9 @@ pub async fn serve(
         topology.clone(),
     ));
     let catalog = Arc::new(catalog(settings)?);
+    crate::telemetry::metrics();
+    let services: Vec<_> = catalog.services().iter().map(|s| s.key).collect();
+    crate::first_scrape::register(&services, &topology);
     let consumer = |name: &str, queue: String| ConsumerSpec {
         url: settings.amqp_url.clone(),
         name: name.to_owned(),
@@ -128,10 +131,7 @@ pub async fn serve(
             catalog: catalog.clone(),
             intake: intake.clone(),
             requests: Requests::new(store.clone(), publisher.clone(), catalog.clone()),
-            metrics: {
-                let handle = crate::telemetry::metrics();
-                Arc::new(move || handle.render())
-            },
+            metrics: Arc::new(crate::telemetry::scrape),
         };
         // Without the api, the listener still answers health, readiness and metrics.
         let router = if components.api {

@@ -247,10 +247,26 @@ pub fn metrics() -> metrics_exporter_prometheus::PrometheusHandle {
             // Fails only if another recorder was installed first; then ours stays empty,
             // which tests of other recorders can live with.
             let _ = metrics::set_global_recorder(recorder);
+            process_metrics().describe();
+            process_metrics().collect();
             keep_up(handle.clone());
             handle
         })
         .clone()
+}
+
+/// Resident memory, CPU seconds, open file descriptors, start time and the like, read
+/// from the operating system whenever they are wanted.
+fn process_metrics() -> &'static metrics_process::Collector {
+    static COLLECTOR: std::sync::OnceLock<metrics_process::Collector> = std::sync::OnceLock::new();
+    COLLECTOR.get_or_init(metrics_process::Collector::default)
+}
+
+/// The page `/metrics` answers, with the process's figures read just now.
+pub fn scrape() -> String {
+    let handle = metrics();
+    process_metrics().collect();
+    handle.render()
 }
 
 /// A recorder built by hand keeps every histogram sample until something drains it, and
@@ -263,6 +279,7 @@ fn keep_up(handle: metrics_exporter_prometheus::PrometheusHandle) {
         .name("metrics-upkeep".into())
         .spawn(move || loop {
             std::thread::sleep(EVERY);
+            process_metrics().collect();
             handle.run_upkeep();
         });
     if let Err(error) = spawned {

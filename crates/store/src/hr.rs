@@ -2,7 +2,7 @@
 //! transaction that also stores every request the rules give, so a crash can neither lose
 //! the requests nor make a re-sent event create them twice.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use provisioner_core::rules::HiredEmployee;
 use provisioner_core::{EmployeeId, TenantId};
@@ -72,7 +72,8 @@ impl Store {
     ) -> Result<(Uuid, String), StoreError> {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let secret = format!("whsec_{}", URL_SAFE_NO_PAD.encode(bytes));
+        // Standard base64, as Standard Webhooks libraries decode it.
+        let secret = format!("whsec_{}", STANDARD.encode(bytes));
         let id = Uuid::new_v4();
         let sealed = self
             .keyring

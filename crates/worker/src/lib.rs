@@ -21,6 +21,7 @@ use provisioner_broker::{
 use provisioner_connectors::Catalog;
 use provisioner_core::event::RequestMessage;
 use provisioner_core::quarantine::AUTH_FAILURES_BEFORE_ERROR;
+use provisioner_core::text::parse_message;
 use provisioner_core::trace::TraceParent;
 use provisioner_store::Store;
 use tokio::sync::Semaphore;
@@ -88,7 +89,7 @@ impl Worker {
     }
 
     async fn handle(&self, delivery: Delivery) {
-        let message: RequestMessage = match serde_json::from_slice(&delivery.data) {
+        let message: RequestMessage = match parse_message(&delivery.data) {
             Ok(message) => message,
             Err(error) => {
                 let reason = format!("not a provisioning request message: {error}");

@@ -4,9 +4,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use provisioner_core::event::HrEvent;
+use provisioner_core::event::{HrEvent, HrEventError};
 use provisioner_core::Scope;
-use provisioner_hr_intake::signature::verify;
+use provisioner_hr_intake::signature::{verify, SignedHeaders};
 use provisioner_hr_intake::IntakeOutcome;
 
 use crate::auth::Caller;
@@ -14,8 +14,8 @@ use crate::problem::Problem;
 use crate::views::{HrReceipt, HrRecorded, SigningSecret};
 use crate::AppState;
 
-/// Accepts a signed `com.provisioner.hr.employee.hired` CloudEvent. The signature is
-/// checked over the raw body before anything is parsed.
+/// Accepts a `com.provisioner.hr.employee.hired` CloudEvent signed as Standard Webhooks
+/// has it. The signature is checked over the raw body before anything is parsed.
 pub async fn receive(
     caller: Caller,
     State(state): State<AppState>,
@@ -26,16 +26,19 @@ pub async fn receive(
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let secrets = state.store.hr_secrets(caller.tenant_id).await?;
     let now = chrono::Utc::now().timestamp();
-    verify(
-        &secrets,
-        header("webhook-timestamp"),
-        header("webhook-signature"),
-        &body,
-        now,
-    )
-    .map_err(|error| Problem::unauthenticated(&error.to_string()))?;
-    let event = HrEvent::parse(&body)
-        .map_err(|error| Problem::invalid_field("event", error.to_string()))?;
+    let signed = SignedHeaders {
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+    };
+    verify(&secrets, signed, &body, now)
+        .map_err(|error| Problem::unauthenticated(&error.to_string()))?;
+    let event = HrEvent::parse(&body).map_err(|error| match error {
+        HrEventError::Unstorable(unstorable) => {
+            Problem::invalid_field(&unstorable.field, unstorable.reason)
+        }
+        other => Problem::invalid_field("event", other.to_string()),
+    })?;
     let outcome = state.intake.hire(caller.tenant_id, &event).await?;
     let recorded = match outcome {
         IntakeOutcome::Duplicate => None,

@@ -19,6 +19,7 @@ mod requests;
 mod rules;
 mod sealing;
 mod tenants;
+mod transitions;
 mod writes;
 
 use std::sync::Arc;
@@ -32,8 +33,8 @@ pub use call_slots::CallLease;
 pub use claims::{Claim, ClaimOutcome, TerminalUpdate};
 pub use employees::{Employee, NewEmployee};
 pub use error::StoreError;
-pub use integrations::{Integration, IntegrationTuning, NewIntegration};
-pub use log::{LogEntry, LogFilter};
+pub use integrations::{Credentials, Integration, IntegrationTuning, NewIntegration};
+pub use log::{LogAction, LogEntry, LogFilter, LogStatus};
 pub use outage::through_outages;
 pub use outbox::{OutboxBatch, PendingRequest, StallLimits};
 pub use pacing::Reservation;

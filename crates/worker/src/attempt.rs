@@ -212,7 +212,7 @@ impl Worker {
         let target = IntegrationTarget {
             workspace: integration.workspace.clone(),
             base_url,
-            credentials: integration.credentials.clone(),
+            credentials: integration.credentials.expose().clone(),
         };
         Ok((connector, target))
     }

@@ -174,7 +174,7 @@ pub async fn check(
         &integration.service,
         &integration.workspace,
         integration.base_url.as_deref(),
-        &integration.credentials,
+        integration.credentials.expose(),
     )
     .await;
     let updated = state

@@ -181,7 +181,7 @@ impl Worker {
         let request = &claim.request;
         let (integration, pause) = self
             .store
-            .integration_for_call(message.tenant_id, request.integration_id.into())
+            .integration_for_call(message.tenant_id, request.integration_id)
             .await?
             .ok_or_else(|| {
                 AttemptError::Poison(format!("integration {} is gone", request.integration_id))
@@ -227,7 +227,7 @@ impl Worker {
                 if integration.auth_failures > 0 {
                     // The credentials work: earlier refusals were not "in a row".
                     self.store
-                        .clear_auth_failures(message.tenant_id, integration.id.into())
+                        .clear_auth_failures(message.tenant_id, integration.id)
                         .await?;
                 }
                 let external_id = Some(outcome.external_id().to_owned());
@@ -347,12 +347,7 @@ impl Worker {
         };
         let Some(row) = self
             .store
-            .finish_request(
-                request.tenant_id.into(),
-                request.id.into(),
-                claim.attempt(),
-                &update,
-            )
+            .finish_request(request.tenant_id, request.id, claim.attempt(), &update)
             .await?
         else {
             tracing::info!(request_id = %request.id, "claim was taken over; outcome left to the new holder");
@@ -364,11 +359,7 @@ impl Worker {
             return Ok(());
         };
         match self.publisher.publish_result(&event).await {
-            Ok(()) => {
-                self.store
-                    .mark_result_published(row.id.into(), event.id)
-                    .await?
-            }
+            Ok(()) => self.store.mark_result_published(row.id, event.id).await?,
             Err(error) => {
                 tracing::warn!(event_id = %event.id, error = %error, "result event not confirmed; the relay will publish it");
             }

@@ -6,6 +6,7 @@ use provisioner_core::{IntegrationId, IntegrationStatus, TenantId};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::credentials::{Credentials, StoredCredentials};
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -32,47 +33,6 @@ pub struct IntegrationTuning {
     pub requests_per_second: Option<f64>,
     pub max_concurrent_calls: Option<i32>,
     pub retry: RetryOverride,
-}
-
-/// Credentials as opened from their sealed form. They never reach a log line, even
-/// through a stray `{:?}`; [`Credentials::expose`] hands them to the one who calls the
-/// SaaS.
-#[derive(Clone, PartialEq)]
-pub struct Credentials(Option<Value>);
-
-impl Credentials {
-    pub fn expose(&self) -> &Value {
-        static NONE: Value = Value::Null;
-        self.0.as_ref().unwrap_or(&NONE)
-    }
-
-    /// Whether none could be opened (a key that is no longer configured).
-    pub fn is_null(&self) -> bool {
-        self.0.as_ref().is_none_or(Value::is_null)
-    }
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl PartialEq<Value> for Credentials {
-    fn eq(&self, other: &Value) -> bool {
-        self.expose() == other
-    }
-}
-
-/// The credentials as the row holds them.
-enum StoredCredentials {
-    Sealed {
-        key_id: String,
-        bytes: Vec<u8>,
-    },
-    /// From before sealing, until `seal_credentials` runs.
-    Plain(Value),
-    Missing,
 }
 
 /// An integration with its credentials opened. When they cannot be opened (a key that
@@ -266,7 +226,7 @@ impl Store {
             service: row.service,
             workspace: row.workspace,
             base_url: row.base_url,
-            credentials: Credentials(credentials),
+            credentials: Credentials::opened(credentials),
             status,
             status_reason,
             requests_per_second: row.requests_per_second,

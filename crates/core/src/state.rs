@@ -170,6 +170,13 @@ impl IntegrationStatus {
     }
 }
 
+// Lets a state read from the store be compared with the name a client sees.
+impl PartialEq<&str> for RequestState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 // Lets a status read from the store be compared with the name a client sees.
 impl PartialEq<&str> for IntegrationStatus {
     fn eq(&self, other: &&str) -> bool {

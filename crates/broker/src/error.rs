@@ -25,6 +25,16 @@ impl From<lapin::Error> for BrokerError {
 }
 
 impl BrokerError {
+    /// Whether publishing again later may succeed: after an outage, a closed channel or
+    /// a negative confirm (a full queue, a resource alarm), but not for a message that
+    /// cannot be encoded or that no queue is bound for.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unavailable(_) | Self::TimedOut(_) | Self::Refused => true,
+            Self::Unroutable { .. } | Self::Encode(_) => false,
+        }
+    }
+
     /// A short class of the error, for a span's `error.type`.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -20,4 +20,4 @@ pub use ids::{EmployeeId, EventId, IntegrationId, RequestId, TenantId};
 pub use outcome::{ConnectorFailure, ProvisionOutcome, RequestError};
 pub use scope::Scope;
 pub use service_key::{IntoServiceKey, InvalidServiceKey, ServiceKey};
-pub use state::{IntegrationStatus, RequestState};
+pub use state::{Cause, IntegrationStatus, RequestState};

@@ -99,7 +99,7 @@ pub async fn run(command: RequestsCommand) -> anyhow::Result<()> {
                     .requests(filter.tenant, &chosen)
                     .await?
                     .iter()
-                    .map(|r| r.id.into())
+                    .map(|r| r.id)
                     .collect()
             } else {
                 ids

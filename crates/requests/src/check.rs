@@ -85,7 +85,7 @@ impl Requests {
             Employee::Unnamed => None,
             Employee::Stored(id) => match self.store.employee(tenant_id, *id).await? {
                 Some(found) => Some(Facts {
-                    id: Some(found.id.into()),
+                    id: Some(found.id),
                     email: found.email,
                     given_name: found.given_name,
                     family_name: found.family_name,
@@ -133,7 +133,7 @@ fn new_request(
     employee_id: Option<EmployeeId>,
 ) -> NewRequest {
     NewRequest {
-        integration_id: integration.id.into(),
+        integration_id: integration.id,
         employee_id,
         service: integration.service.clone(),
         workspace: integration.workspace.clone(),

@@ -54,7 +54,7 @@ async fn integration(setup: &Setup, tenant_id: TenantId, service: &str) -> Integ
         .insert_integration(tenant_id, &new)
         .await
         .unwrap();
-    created.id.into()
+    created.id
 }
 
 fn ask(integration_id: IntegrationId, account: Value) -> Ask {

@@ -53,6 +53,10 @@ pub struct Faults {
     /// rate-limit shape with the truthful wait (see [`Allowance`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_allowance: Option<Allowance>,
+    /// Appended to the id of every user a SCIM create makes, so a client can be
+    /// handed an id it cannot store (a NUL character, which PostgreSQL text refuses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_id_suffix: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

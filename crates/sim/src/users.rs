@@ -31,7 +31,12 @@ pub(crate) async fn create(
 ) -> Response {
     let base = base_url(&headers, &workspace);
     answer(&sim, &workspace, &headers, Call::Create, |entry| {
-        let id = Uuid::new_v4().to_string();
+        let suffix = entry
+            .faults
+            .created_id_suffix
+            .as_deref()
+            .unwrap_or_default();
+        let id = format!("{}{suffix}", Uuid::new_v4());
         create_in(entry, &base, &body, id).unwrap_or_else(IntoResponse::into_response)
     })
     .await

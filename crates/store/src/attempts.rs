@@ -2,19 +2,20 @@
 //! statements that park a retry or finish the request (`requests.rs`).
 
 use chrono::{DateTime, Utc};
-use provisioner_core::{RequestId, TenantId};
+use provisioner_core::{RequestId, RequestState, TenantId};
 
+use crate::requests::decode_state;
 use crate::{Store, StoreError};
 
 /// How one attempt ended: `retrying` (a delayed retry followed) or the terminal state.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct AttemptRecord {
     pub attempt: i32,
     /// When a worker took the request for this attempt; absent on older records.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: DateTime<Utc>,
-    pub outcome: String,
+    pub outcome: RequestState,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -24,6 +25,33 @@ pub struct AttemptRecord {
     pub retry_at: Option<DateTime<Utc>>,
 }
 
+#[derive(sqlx::FromRow)]
+struct RawAttemptRecord {
+    attempt: i32,
+    started_at: Option<DateTime<Utc>>,
+    ended_at: DateTime<Utc>,
+    outcome: String,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    retry_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<RawAttemptRecord> for AttemptRecord {
+    type Error = StoreError;
+
+    fn try_from(raw: RawAttemptRecord) -> Result<Self, StoreError> {
+        Ok(Self {
+            attempt: raw.attempt,
+            started_at: raw.started_at,
+            ended_at: raw.ended_at,
+            outcome: decode_state(&raw.outcome)?,
+            error_code: raw.error_code,
+            error_message: raw.error_message,
+            retry_at: raw.retry_at,
+        })
+    }
+}
+
 impl Store {
     /// How each attempt of a request ended, oldest first.
     pub async fn attempts_of(
@@ -31,7 +59,7 @@ impl Store {
         tenant_id: TenantId,
         id: RequestId,
     ) -> Result<Vec<AttemptRecord>, StoreError> {
-        let rows = sqlx::query_as(
+        let rows: Vec<RawAttemptRecord> = sqlx::query_as(
             "SELECT attempt, started_at, ended_at, outcome, error_code, error_message, retry_at
              FROM request_attempts
              WHERE tenant_id = $1 AND request_id = $2 ORDER BY attempt",
@@ -40,6 +68,6 @@ impl Store {
         .bind(id.as_uuid())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows)
+        rows.into_iter().map(AttemptRecord::try_from).collect()
     }
 }

@@ -3,10 +3,72 @@
 
 use std::time::{Duration, Instant};
 
-use provisioner_core::{EventId, RequestError, RequestId, RequestState, TenantId};
+use provisioner_core::{Cause, EventId, RequestError, RequestId, RequestState, TenantId};
 
-use crate::requests::RequestRow;
+use crate::requests::{decode_state, RawRequestRow, RequestRow};
+use crate::transitions::from_states;
 use crate::{Store, StoreError};
+
+/// A queued request, or a retrying one whose time has come ($6, with $8 the retrying
+/// state); or one in progress ($7) whose claim ran out or that the caller held itself.
+const CLAIM: &str = "UPDATE provisioning_requests
+     SET state = $5, attempts = attempts + 1, claimed_at = now(), updated_at = now()
+     WHERE tenant_id = $1 AND id = $2
+       AND ((state = ANY($6)
+             AND (state <> $8 OR next_attempt_at IS NULL OR next_attempt_at <= now()))
+            OR (state = ANY($7)
+                AND (claimed_at < now() - make_interval(secs => $3) OR attempts = $4)))
+     RETURNING *";
+
+const RENEW: &str = "UPDATE provisioning_requests SET claimed_at = now()
+     WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = ANY($4)";
+
+const FINISH: &str = "WITH finished AS (
+         UPDATE provisioning_requests
+         SET state = $4, external_account_id = $5,
+             error_code = $6, error_message = $7, error_retryable = $8,
+             result_event_id = $9, result_published_at = NULL, updated_at = now()
+         WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = ANY($10)
+         RETURNING *
+     ), recorded AS (
+         INSERT INTO request_attempts
+             (tenant_id, request_id, attempt, outcome, error_code, error_message,
+              started_at)
+         SELECT tenant_id, id, attempts, state, error_code, error_message, claimed_at
+         FROM finished
+         ON CONFLICT DO NOTHING
+     )
+     SELECT * FROM finished";
+
+const RELEASE: &str = "UPDATE provisioning_requests
+     SET state = $5, attempts = attempts - 1, updated_at = now(),
+         next_attempt_at = now() + make_interval(secs => $4)
+     WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = ANY($6)";
+
+const PARK: &str = "WITH parked AS (
+         UPDATE provisioning_requests
+         SET state = $8, error_code = $4, error_message = $5,
+             error_retryable = $6, updated_at = now(),
+             next_attempt_at = now() + make_interval(secs => $7)
+         WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = ANY($9)
+         RETURNING tenant_id, id, attempts, claimed_at, state
+     )
+     INSERT INTO request_attempts
+         (tenant_id, request_id, attempt, outcome, error_code, error_message,
+          started_at, retry_at)
+     SELECT tenant_id, id, attempts, state, $4, $5, claimed_at,
+            now() + make_interval(secs => $7)
+     FROM parked
+     ON CONFLICT DO NOTHING";
+
+#[cfg(test)]
+pub(crate) const STATEMENTS: &[(&str, &str)] = &[
+    ("claim", CLAIM),
+    ("renew", RENEW),
+    ("finish", FINISH),
+    ("release", RELEASE),
+    ("park", PARK),
+];
 
 /// The result of trying to take a request for work.
 #[derive(Debug)]
@@ -71,28 +133,20 @@ impl Store {
         // Taken before the statement: the row's claim time is later, so the claim's age
         // as this worker counts it is never less than its true age.
         let asked_at = Instant::now();
-        let claimed: Option<RequestRow> = sqlx::query_as(
-            "UPDATE provisioning_requests
-             SET state = 'in_progress', attempts = attempts + 1,
-                 claimed_at = now(), updated_at = now()
-             WHERE tenant_id = $1 AND id = $2
-               AND (state = 'queued'
-                    OR (state = 'retrying'
-                        AND (next_attempt_at IS NULL OR next_attempt_at <= now()))
-                    OR (state = 'in_progress'
-                        AND (claimed_at < now() - make_interval(secs => $3)
-                             OR attempts = $4)))
-             RETURNING *",
-        )
-        .bind(tenant_id.as_uuid())
-        .bind(id.as_uuid())
-        .bind(lease_secs)
-        .bind(held_attempt)
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some(request) = claimed {
+        let claimed: Option<RawRequestRow> = sqlx::query_as(CLAIM)
+            .bind(tenant_id.as_uuid())
+            .bind(id.as_uuid())
+            .bind(lease_secs)
+            .bind(held_attempt)
+            .bind(RequestState::InProgress.as_str())
+            .bind(from_states(RequestState::InProgress, Cause::Claim)?)
+            .bind(from_states(RequestState::InProgress, Cause::TakeOver)?)
+            .bind(RequestState::Retrying.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(raw) = claimed {
             return Ok(ClaimOutcome::Claimed(Box::new(Claim {
-                request,
+                request: raw.try_into()?,
                 renewed: asked_at,
             })));
         }
@@ -106,15 +160,15 @@ impl Store {
         .bind(lease_secs)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(match due_in {
-            None => ClaimOutcome::NotFound,
-            Some((state, _, _)) if state.parse().is_ok_and(RequestState::is_terminal) => {
-                ClaimOutcome::AlreadyTerminal
-            }
-            Some((state, Some(seconds), _)) if state == "retrying" && seconds > 0.0 => {
+        let Some((state, due_in, lease_left)) = due_in else {
+            return Ok(ClaimOutcome::NotFound);
+        };
+        Ok(match (decode_state(&state)?, due_in, lease_left) {
+            (state, _, _) if state.is_terminal() => ClaimOutcome::AlreadyTerminal,
+            (RequestState::Retrying, Some(seconds), _) if seconds > 0.0 => {
                 ClaimOutcome::NotDue(Duration::from_secs_f64(seconds))
             }
-            Some((_, _, lease_left)) => ClaimOutcome::HeldElsewhere(Duration::from_secs_f64(
+            (_, _, lease_left) => ClaimOutcome::HeldElsewhere(Duration::from_secs_f64(
                 lease_left.unwrap_or(0.0).max(0.0),
             )),
         })
@@ -126,15 +180,13 @@ impl Store {
     /// request over while the call is under way.
     pub async fn renew_claim(&self, claim: &mut Claim) -> Result<bool, StoreError> {
         let asked_at = Instant::now();
-        let done = sqlx::query(
-            "UPDATE provisioning_requests SET claimed_at = now()
-             WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'",
-        )
-        .bind(claim.request.tenant_id)
-        .bind(claim.request.id)
-        .bind(claim.attempt())
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query(RENEW)
+            .bind(claim.request.tenant_id.as_uuid())
+            .bind(claim.request.id.as_uuid())
+            .bind(claim.attempt())
+            .bind(from_states(RequestState::InProgress, Cause::Renew)?)
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 1 {
             claim.renewed = asked_at;
             return Ok(true);
@@ -152,36 +204,20 @@ impl Store {
         update: &TerminalUpdate,
     ) -> Result<Option<RequestRow>, StoreError> {
         let error = update.error.as_ref();
-        let row = sqlx::query_as(
-            "WITH finished AS (
-                 UPDATE provisioning_requests
-                 SET state = $4, external_account_id = $5,
-                     error_code = $6, error_message = $7, error_retryable = $8,
-                     result_event_id = $9, result_published_at = NULL, updated_at = now()
-                 WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'
-                 RETURNING *
-             ), recorded AS (
-                 INSERT INTO request_attempts
-                     (tenant_id, request_id, attempt, outcome, error_code, error_message,
-                      started_at)
-                 SELECT tenant_id, id, attempts, state, error_code, error_message, claimed_at
-                 FROM finished
-                 ON CONFLICT DO NOTHING
-             )
-             SELECT * FROM finished",
-        )
-        .bind(tenant_id.as_uuid())
-        .bind(id.as_uuid())
-        .bind(attempt)
-        .bind(update.state.as_str())
-        .bind(&update.external_account_id)
-        .bind(error.map(|e| e.code.as_str()))
-        .bind(error.map(|e| e.message.as_str()))
-        .bind(error.map(|e| e.retryable))
-        .bind(EventId::new().as_uuid())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row)
+        let row: Option<RawRequestRow> = sqlx::query_as(FINISH)
+            .bind(tenant_id.as_uuid())
+            .bind(id.as_uuid())
+            .bind(attempt)
+            .bind(update.state.as_str())
+            .bind(&update.external_account_id)
+            .bind(error.map(|e| e.code.as_str()))
+            .bind(error.map(|e| e.message.as_str()))
+            .bind(error.map(|e| e.retryable))
+            .bind(EventId::new().as_uuid())
+            .bind(from_states(update.state, Cause::Finish)?)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(RequestRow::try_from).transpose()
     }
 
     /// Gives a claimed request back without counting the attempt (nothing was called).
@@ -192,18 +228,15 @@ impl Store {
         attempt: i32,
         retry_in: Duration,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE provisioning_requests
-             SET state = 'retrying', attempts = attempts - 1, updated_at = now(),
-                 next_attempt_at = now() + make_interval(secs => $4)
-             WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'",
-        )
-        .bind(tenant_id.as_uuid())
-        .bind(id.as_uuid())
-        .bind(attempt)
-        .bind(retry_in.as_secs_f64())
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query(RELEASE)
+            .bind(tenant_id.as_uuid())
+            .bind(id.as_uuid())
+            .bind(attempt)
+            .bind(retry_in.as_secs_f64())
+            .bind(RequestState::Retrying.as_str())
+            .bind(from_states(RequestState::Retrying, Cause::Release)?)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -217,32 +250,18 @@ impl Store {
         error: &RequestError,
         retry_in: Duration,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "WITH parked AS (
-                 UPDATE provisioning_requests
-                 SET state = 'retrying', error_code = $4, error_message = $5,
-                     error_retryable = $6, updated_at = now(),
-                     next_attempt_at = now() + make_interval(secs => $7)
-                 WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'
-                 RETURNING tenant_id, id, attempts, claimed_at
-             )
-             INSERT INTO request_attempts
-                 (tenant_id, request_id, attempt, outcome, error_code, error_message,
-                  started_at, retry_at)
-             SELECT tenant_id, id, attempts, 'retrying', $4, $5, claimed_at,
-                    now() + make_interval(secs => $7)
-             FROM parked
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(tenant_id.as_uuid())
-        .bind(id.as_uuid())
-        .bind(attempt)
-        .bind(&error.code)
-        .bind(&error.message)
-        .bind(error.retryable)
-        .bind(retry_in.as_secs_f64())
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query(PARK)
+            .bind(tenant_id.as_uuid())
+            .bind(id.as_uuid())
+            .bind(attempt)
+            .bind(&error.code)
+            .bind(&error.message)
+            .bind(error.retryable)
+            .bind(retry_in.as_secs_f64())
+            .bind(RequestState::Retrying.as_str())
+            .bind(from_states(RequestState::Retrying, Cause::Park)?)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 }

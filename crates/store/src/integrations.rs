@@ -6,6 +6,7 @@ use provisioner_core::{IntegrationId, IntegrationStatus, TenantId};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::credentials::{Credentials, StoredCredentials};
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -39,13 +40,13 @@ pub struct IntegrationTuning {
 /// error, so requests are rejected with a cause instead of failing obscurely.
 #[derive(Clone)]
 pub struct Integration {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
+    pub id: IntegrationId,
+    pub tenant_id: TenantId,
     pub service: String,
     pub workspace: String,
     pub base_url: Option<String>,
-    pub credentials: Value,
-    pub status: String,
+    pub credentials: Credentials,
+    pub status: IntegrationStatus,
     pub status_reason: Option<String>,
     pub requests_per_second: Option<f64>,
     pub retry: RetryOverride,
@@ -60,7 +61,7 @@ pub struct Integration {
 /// The row as stored: credentials sealed (or, for rows older than sealing, plain until
 /// `seal_credentials` runs).
 #[derive(sqlx::FromRow)]
-pub(crate) struct IntegrationRow {
+pub(crate) struct RawIntegrationRow {
     id: Uuid,
     tenant_id: Uuid,
     service: String,
@@ -84,7 +85,41 @@ pub(crate) struct IntegrationRow {
     created_at: DateTime<Utc>,
 }
 
-impl IntegrationRow {
+/// The row with its values decoded, its credentials still as stored.
+pub(crate) struct IntegrationRow {
+    raw: RawIntegrationRow,
+    status: IntegrationStatus,
+    credentials: StoredCredentials,
+}
+
+impl TryFrom<RawIntegrationRow> for IntegrationRow {
+    type Error = StoreError;
+
+    fn try_from(mut raw: RawIntegrationRow) -> Result<Self, StoreError> {
+        let status = StoreError::decode(
+            "status",
+            &raw.status,
+            &IntegrationStatus::ALL,
+            IntegrationStatus::as_str,
+        )?;
+        let credentials = match (
+            raw.sealed_credentials.take(),
+            raw.credentials_key.take(),
+            raw.credentials.take(),
+        ) {
+            (Some(bytes), Some(key_id), _) => StoredCredentials::Sealed { key_id, bytes },
+            (_, _, Some(plain)) => StoredCredentials::Plain(plain),
+            _ => StoredCredentials::Missing,
+        };
+        Ok(Self {
+            raw,
+            status,
+            credentials,
+        })
+    }
+}
+
+impl RawIntegrationRow {
     fn retry(&self) -> RetryOverride {
         let millis = |ms: Option<i32>| {
             ms.and_then(|ms| u64::try_from(ms).ok())
@@ -147,7 +182,7 @@ impl std::fmt::Debug for Integration {
 
 impl Integration {
     pub fn status(&self) -> IntegrationStatus {
-        IntegrationStatus::parse(&self.status).unwrap_or(IntegrationStatus::Error)
+        self.status
     }
 }
 
@@ -158,15 +193,16 @@ pub(crate) const COLUMNS: &str =
      auth_failures, status_changed_at, max_concurrent_calls, checked_at, created_at";
 
 impl Store {
-    pub(crate) fn open_row(&self, row: IntegrationRow) -> Integration {
-        let opened = match (
-            &row.sealed_credentials,
-            &row.credentials_key,
-            &row.credentials,
-        ) {
-            (Some(sealed), Some(key_id), _) => self
+    pub(crate) fn open_row(&self, row: RawIntegrationRow) -> Result<Integration, StoreError> {
+        let IntegrationRow {
+            raw: row,
+            status,
+            credentials,
+        } = row.try_into()?;
+        let opened = match credentials {
+            StoredCredentials::Sealed { key_id, bytes } => self
                 .keyring
-                .open(key_id, row.tenant_id, row.id, sealed)
+                .open(&key_id, row.tenant_id, row.id, &bytes)
                 .and_then(|plain| serde_json::from_slice(&plain).ok())
                 .ok_or_else(|| {
                     format!(
@@ -174,21 +210,23 @@ impl Store {
                          keys cannot open; re-integrate the service"
                     )
                 }),
-            (_, _, Some(plain)) => Ok(plain.clone()),
-            _ => Err("the integration has no credentials; re-integrate the service".to_owned()),
+            StoredCredentials::Plain(plain) => Ok(plain),
+            StoredCredentials::Missing => {
+                Err("the integration has no credentials; re-integrate the service".to_owned())
+            }
         };
         let retry = row.retry();
         let (credentials, status, status_reason) = match opened {
-            Ok(credentials) => (credentials, row.status, row.status_reason),
-            Err(reason) => (Value::Null, "error".to_owned(), Some(reason)),
+            Ok(credentials) => (Some(credentials), status, row.status_reason),
+            Err(reason) => (None, IntegrationStatus::Error, Some(reason)),
         };
-        Integration {
-            id: row.id,
-            tenant_id: row.tenant_id,
+        Ok(Integration {
+            id: row.id.into(),
+            tenant_id: row.tenant_id.into(),
             service: row.service,
             workspace: row.workspace,
             base_url: row.base_url,
-            credentials,
+            credentials: Credentials::opened(credentials),
             status,
             status_reason,
             requests_per_second: row.requests_per_second,
@@ -198,7 +236,7 @@ impl Store {
             max_concurrent_calls: row.max_concurrent_calls,
             checked_at: row.checked_at,
             created_at: row.created_at,
-        }
+        })
     }
 
     pub async fn insert_integration(
@@ -240,7 +278,7 @@ impl Store {
         .bind(new.max_concurrent_calls)
         .fetch_one(&self.pool)
         .await?;
-        Ok(self.open_row(row))
+        self.open_row(row)
     }
 
     pub async fn integration(
@@ -255,17 +293,17 @@ impl Store {
         .bind(id.as_uuid())
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|row| self.open_row(row)))
+        row.map(|row| self.open_row(row)).transpose()
     }
 
     pub async fn integrations(&self, tenant_id: TenantId) -> Result<Vec<Integration>, StoreError> {
-        let rows: Vec<IntegrationRow> = sqlx::query_as(&format!(
+        let rows: Vec<RawIntegrationRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM integrations WHERE tenant_id = $1 ORDER BY service, workspace"
         ))
         .bind(tenant_id.as_uuid())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|row| self.open_row(row)).collect())
+        rows.into_iter().map(|row| self.open_row(row)).collect()
     }
 
     /// Records the result of a check at the SaaS. A check that passes is a successful
@@ -291,7 +329,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|row| self.open_row(row))
-            .ok_or(StoreError::NotFound)
+            .ok_or(StoreError::NotFound)?
     }
 
     /// Replaces how the integration is paced and retried.
@@ -320,14 +358,14 @@ impl Store {
         .bind(tuning.max_concurrent_calls)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|row| self.open_row(row)))
+        row.map(|row| self.open_row(row)).transpose()
     }
 
     /// Seals every credential not yet sealed with the current key: rows from before
     /// sealing, and rows sealed with an older key after a rotation. Rows whose key is
     /// gone are left as they are (they read as in error). Returns how many were sealed.
     pub async fn seal_credentials(&self) -> Result<u64, StoreError> {
-        let rows: Vec<IntegrationRow> = sqlx::query_as(&format!(
+        let rows: Vec<RawIntegrationRow> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM integrations
              WHERE sealed_credentials IS NULL OR credentials_key IS DISTINCT FROM $1"
         ))
@@ -336,22 +374,22 @@ impl Store {
         .await?;
         let mut sealed = 0;
         for row in rows {
-            let integration = self.open_row(row);
+            let integration = self.open_row(row)?;
             if integration.credentials.is_null() {
                 tracing::warn!(integration_id = %integration.id, "credentials cannot be opened; left as they are");
                 continue;
             }
             let bytes = self.keyring.seal(
-                integration.tenant_id,
-                integration.id,
-                integration.credentials.to_string().as_bytes(),
+                integration.tenant_id.as_uuid(),
+                integration.id.as_uuid(),
+                integration.credentials.expose().to_string().as_bytes(),
             );
             sqlx::query(
                 "UPDATE integrations
                  SET sealed_credentials = $2, credentials_key = $3, credentials = NULL
                  WHERE id = $1",
             )
-            .bind(integration.id)
+            .bind(integration.id.as_uuid())
             .bind(bytes)
             .bind(self.keyring.current_key_id())
             .execute(&self.pool)

@@ -4,6 +4,7 @@
 mod attempts;
 mod call_slots;
 mod claims;
+mod credentials;
 mod employees;
 mod error;
 mod hr;
@@ -19,6 +20,7 @@ mod requests;
 mod rules;
 mod sealing;
 mod tenants;
+mod transitions;
 mod writes;
 
 use std::sync::Arc;
@@ -30,10 +32,11 @@ use sqlx::PgPool;
 pub use attempts::AttemptRecord;
 pub use call_slots::CallLease;
 pub use claims::{Claim, ClaimOutcome, TerminalUpdate};
+pub use credentials::Credentials;
 pub use employees::{Employee, NewEmployee};
 pub use error::StoreError;
 pub use integrations::{Integration, IntegrationTuning, NewIntegration};
-pub use log::{LogEntry, LogFilter};
+pub use log::{LogAction, LogEntry, LogFilter, LogStatus};
 pub use outage::through_outages;
 pub use outbox::{OutboxBatch, PendingRequest, StallLimits};
 pub use pacing::Reservation;

@@ -6,24 +6,64 @@ use provisioner_core::{EmployeeId, IntegrationId, RequestId, RequestState, Tenan
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::requests::decode_state;
 use crate::{Store, StoreError};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// What a log entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogAction {
+    /// An account was asked for: the request's outcome.
+    Create,
+    /// An operator sent the request through again.
+    Replay,
+}
+
+impl LogAction {
+    pub const ALL: [LogAction; 2] = [Self::Create, Self::Replay];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Replay => "replay",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogStatus {
+    Success,
+    Failure,
+}
+
+impl LogStatus {
+    pub const ALL: [LogStatus; 2] = [Self::Success, Self::Failure];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct LogEntry {
     pub id: Uuid,
     #[serde(skip)]
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub at: DateTime<Utc>,
-    pub action: String,
-    pub status: String,
+    pub action: LogAction,
+    pub status: LogStatus,
     pub service: String,
     pub workspace: String,
-    pub integration_id: Uuid,
+    pub integration_id: IntegrationId,
     pub target: String,
-    pub request_id: Uuid,
+    pub request_id: RequestId,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub employee_id: Option<Uuid>,
-    pub state: String,
+    pub employee_id: Option<EmployeeId>,
+    pub state: RequestState,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_account_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -31,6 +71,51 @@ pub struct LogEntry {
     pub attempts: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RawLogEntry {
+    id: Uuid,
+    tenant_id: Uuid,
+    at: DateTime<Utc>,
+    action: String,
+    status: String,
+    service: String,
+    workspace: String,
+    integration_id: Uuid,
+    target: String,
+    request_id: Uuid,
+    employee_id: Option<Uuid>,
+    state: String,
+    external_account_id: Option<String>,
+    cause: Option<String>,
+    attempts: i32,
+    trace_id: Option<String>,
+}
+
+impl TryFrom<RawLogEntry> for LogEntry {
+    type Error = StoreError;
+
+    fn try_from(raw: RawLogEntry) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: raw.id,
+            tenant_id: raw.tenant_id.into(),
+            at: raw.at,
+            action: StoreError::decode("action", &raw.action, &LogAction::ALL, LogAction::as_str)?,
+            status: StoreError::decode("status", &raw.status, &LogStatus::ALL, LogStatus::as_str)?,
+            service: raw.service,
+            workspace: raw.workspace,
+            integration_id: raw.integration_id.into(),
+            target: raw.target,
+            request_id: raw.request_id.into(),
+            employee_id: raw.employee_id.map(Into::into),
+            state: decode_state(&raw.state)?,
+            external_account_id: raw.external_account_id,
+            cause: raw.cause,
+            attempts: raw.attempts,
+            trace_id: raw.trace_id,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -56,21 +141,21 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let data = &event.data;
         let status = if data.state == RequestState::Succeeded {
-            "success"
+            LogStatus::Success
         } else {
-            "failure"
+            LogStatus::Failure
         };
         let written = sqlx::query(
             "INSERT INTO integration_log
                  (id, tenant_id, at, action, status, service, workspace, integration_id, target,
                   request_id, employee_id, state, external_account_id, cause, attempts, trace_id)
-             VALUES ($1, $2, $3, 'create', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             VALUES ($1, $2, $3, $16, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(event.id.as_uuid())
         .bind(data.tenant_id.as_uuid())
         .bind(event.time)
-        .bind(status)
+        .bind(status.as_str())
         .bind(&data.service)
         .bind(&data.workspace)
         .bind(data.integration_id.as_uuid())
@@ -88,6 +173,7 @@ impl Store {
                 .and_then(TraceParent::parse)
                 .map(|trace| trace.trace_id().to_owned()),
         )
+        .bind(LogAction::Create.as_str())
         .execute(&self.pool)
         .await?;
         Ok(written.rows_affected() == 1)
@@ -98,7 +184,7 @@ impl Store {
         tenant_id: TenantId,
         filter: &LogFilter,
     ) -> Result<Vec<LogEntry>, StoreError> {
-        let rows = sqlx::query_as(
+        let rows: Vec<RawLogEntry> = sqlx::query_as(
             "SELECT * FROM integration_log
              WHERE tenant_id = $1
                AND ($2::text IS NULL OR action = $2)
@@ -127,6 +213,6 @@ impl Store {
         .bind(filter.limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows)
+        rows.into_iter().map(LogEntry::try_from).collect()
     }
 }

@@ -6,12 +6,26 @@
 use std::time::Duration;
 
 use provisioner_core::event::{AccountResult, CloudEvent, RequestMessage};
-use provisioner_core::{EventId, RequestId};
+use provisioner_core::{EventId, RequestId, RequestState};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::requests::RequestRow;
+use crate::requests::{typed, RawRequestRow, RequestRow};
+use crate::transitions::unfinished;
 use crate::{Store, StoreError};
+
+/// An unfinished request ($4) stalled by its own state's measure: a retry overdue
+/// ($5), a claim abandoned ($6), a queued message never taken ($7).
+const RESEND_STALLED: &str = "UPDATE provisioning_requests SET published_at = NULL
+     WHERE state = ANY($4)
+       AND published_at < now() - make_interval(secs => $1)
+       AND ((state = $5
+             AND coalesce(next_attempt_at, updated_at) < now() - make_interval(secs => $1))
+         OR (state = $6 AND claimed_at < now() - make_interval(secs => $2))
+         OR (state = $7 AND published_at < now() - make_interval(secs => $3)))";
+
+#[cfg(test)]
+pub(crate) const STATEMENTS: &[(&str, &str)] = &[("resend stalled", RESEND_STALLED)];
 
 /// Rows locked for publishing; the lock holds until [`OutboxBatch::commit`].
 pub struct OutboxBatch<T> {
@@ -79,20 +93,16 @@ impl Store {
     /// again: the broker may lose a delayed wake-up (a quorum queue dead-letters at most
     /// once) or a message in flight when a node stops. Returns how many.
     pub async fn resend_stalled(&self, limits: &StallLimits) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE provisioning_requests SET published_at = NULL
-             WHERE state IN ('queued', 'retrying', 'in_progress')
-               AND published_at < now() - make_interval(secs => $1)
-               AND ((state = 'retrying'
-                     AND coalesce(next_attempt_at, updated_at) < now() - make_interval(secs => $1))
-                 OR (state = 'in_progress' AND claimed_at < now() - make_interval(secs => $2))
-                 OR (state = 'queued' AND published_at < now() - make_interval(secs => $3)))",
-        )
-        .bind(limits.retry_overdue.as_secs_f64())
-        .bind(limits.claim_abandoned.as_secs_f64())
-        .bind(limits.queued_unclaimed.as_secs_f64())
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query(RESEND_STALLED)
+            .bind(limits.retry_overdue.as_secs_f64())
+            .bind(limits.claim_abandoned.as_secs_f64())
+            .bind(limits.queued_unclaimed.as_secs_f64())
+            .bind(unfinished())
+            .bind(RequestState::Retrying.as_str())
+            .bind(RequestState::InProgress.as_str())
+            .bind(RequestState::Queued.as_str())
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 
@@ -136,7 +146,7 @@ impl Store {
         limit: i64,
     ) -> Result<OutboxBatch<CloudEvent<AccountResult>>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let rows: Vec<RequestRow> = sqlx::query_as(
+        let rows: Vec<RawRequestRow> = sqlx::query_as(
             "SELECT * FROM provisioning_requests
              WHERE result_event_id IS NOT NULL AND result_published_at IS NULL
                AND updated_at < now() - make_interval(secs => $1)
@@ -148,7 +158,10 @@ impl Store {
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
-        let items = rows.iter().filter_map(RequestRow::result_event).collect();
+        let items = typed(rows)?
+            .iter()
+            .filter_map(RequestRow::result_event)
+            .collect();
         Ok(OutboxBatch { tx, items })
     }
 }

@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use provisioner_core::{IntegrationId, RequestId, TenantId};
+use provisioner_core::{Cause, IntegrationId, RequestId, RequestState, TenantId};
 
-use crate::integrations::{IntegrationRow, COLUMNS};
+use crate::integrations::{RawIntegrationRow, COLUMNS};
+use crate::transitions::from_states;
 use crate::{Integration, Store, StoreError};
 
 /// A carried slot older than this is not used: the request came back late, and calling
@@ -108,7 +109,7 @@ impl Store {
         #[derive(sqlx::FromRow)]
         struct ForCall {
             #[sqlx(flatten)]
-            row: IntegrationRow,
+            row: RawIntegrationRow,
             pause_left_secs: f64,
         }
         let found: Option<ForCall> = sqlx::query_as(&format!(
@@ -123,10 +124,12 @@ impl Store {
         .bind(id.as_uuid())
         .fetch_optional(&self.pool)
         .await?;
-        Ok(found.map(|found| {
-            let pause = Duration::from_secs_f64(found.pause_left_secs.max(0.0));
-            (self.open_row(found.row), pause)
-        }))
+        found
+            .map(|found| {
+                let pause = Duration::from_secs_f64(found.pause_left_secs.max(0.0));
+                Ok((self.open_row(found.row)?, pause))
+            })
+            .transpose()
     }
 
     /// Holds every worker's calls to the integration back for `pause` (after a 429),
@@ -160,27 +163,32 @@ impl Store {
         attempt: i32,
         slot_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let parked: Option<(uuid::Uuid,)> = sqlx::query_as(
-            "WITH released AS (
-                 UPDATE provisioning_requests
-                 SET state = 'retrying', attempts = attempts - 1, updated_at = now(),
-                     -- Claimable a little before its slot, which it then waits for in
-                     -- the worker; the relay re-sends it only once this is long past.
-                     next_attempt_at = $4 - interval '10 seconds'
-                 WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = 'in_progress'
-                 RETURNING id
-             )
-             INSERT INTO paced_requests (request_id, slot_at)
-             SELECT id, $4 FROM released
-             ON CONFLICT (request_id) DO UPDATE SET slot_at = excluded.slot_at
-             RETURNING request_id",
-        )
-        .bind(tenant_id.as_uuid())
-        .bind(id.as_uuid())
-        .bind(attempt)
-        .bind(slot_at)
-        .fetch_optional(&self.pool)
-        .await?;
+        let parked: Option<(uuid::Uuid,)> = sqlx::query_as(PARK_UNTIL_SLOT)
+            .bind(tenant_id.as_uuid())
+            .bind(id.as_uuid())
+            .bind(attempt)
+            .bind(slot_at)
+            .bind(RequestState::Retrying.as_str())
+            .bind(from_states(RequestState::Retrying, Cause::Release)?)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(parked.is_some())
     }
 }
+
+/// Claimable a little before its slot, which it then waits for in the worker; the relay
+/// re-sends it only once this is long past.
+const PARK_UNTIL_SLOT: &str = "WITH released AS (
+         UPDATE provisioning_requests
+         SET state = $5, attempts = attempts - 1, updated_at = now(),
+             next_attempt_at = $4 - interval '10 seconds'
+         WHERE tenant_id = $1 AND id = $2 AND attempts = $3 AND state = ANY($6)
+         RETURNING id
+     )
+     INSERT INTO paced_requests (request_id, slot_at)
+     SELECT id, $4 FROM released
+     ON CONFLICT (request_id) DO UPDATE SET slot_at = excluded.slot_at
+     RETURNING request_id";
+
+#[cfg(test)]
+pub(crate) const STATEMENTS: &[(&str, &str)] = &[("park until a slot", PARK_UNTIL_SLOT)];

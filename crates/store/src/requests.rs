@@ -3,7 +3,7 @@ use provisioner_core::cursor::Cursor;
 use provisioner_core::event::{AccountResult, CloudEvent};
 use provisioner_core::trace::TraceParent;
 use provisioner_core::{
-    EmployeeId, IntegrationId, RequestError, RequestId, RequestState, TenantId,
+    EmployeeId, EventId, IntegrationId, RequestError, RequestId, RequestState, TenantId,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -35,48 +35,105 @@ pub enum StoredRequest {
     KeyReused,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A request as read: ids typed, its state decoded.
+#[derive(Debug, Clone)]
 pub struct RequestRow {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub integration_id: Uuid,
-    pub employee_id: Option<Uuid>,
+    pub id: RequestId,
+    pub tenant_id: TenantId,
+    pub integration_id: IntegrationId,
+    pub employee_id: Option<EmployeeId>,
     pub service: String,
     pub workspace: String,
     pub target: String,
     pub account: Value,
-    pub state: String,
+    pub state: RequestState,
     pub attempts: i32,
     pub external_account_id: Option<String>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub error_retryable: Option<bool>,
-    pub result_event_id: Option<Uuid>,
+    pub result_event_id: Option<EventId>,
     pub replays: i32,
     pub trace_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl RequestRow {
-    pub fn state(&self) -> RequestState {
-        // The CHECK constraint allows only known names.
-        self.state.parse().unwrap_or(RequestState::Queued)
-    }
+/// The row as PostgreSQL hands it over (`SELECT *` or `RETURNING *`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct RawRequestRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    integration_id: Uuid,
+    employee_id: Option<Uuid>,
+    service: String,
+    workspace: String,
+    target: String,
+    account: Value,
+    state: String,
+    attempts: i32,
+    external_account_id: Option<String>,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    error_retryable: Option<bool>,
+    result_event_id: Option<Uuid>,
+    replays: i32,
+    trace_id: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
 
+impl TryFrom<RawRequestRow> for RequestRow {
+    type Error = StoreError;
+
+    fn try_from(raw: RawRequestRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: raw.id.into(),
+            tenant_id: raw.tenant_id.into(),
+            integration_id: raw.integration_id.into(),
+            employee_id: raw.employee_id.map(Into::into),
+            service: raw.service,
+            workspace: raw.workspace,
+            target: raw.target,
+            account: raw.account,
+            state: decode_state(&raw.state)?,
+            attempts: raw.attempts,
+            external_account_id: raw.external_account_id,
+            error_code: raw.error_code,
+            error_message: raw.error_message,
+            error_retryable: raw.error_retryable,
+            result_event_id: raw.result_event_id.map(Into::into),
+            replays: raw.replays,
+            trace_id: raw.trace_id,
+            created_at: raw.created_at,
+            updated_at: raw.updated_at,
+        })
+    }
+}
+
+pub(crate) fn decode_state(name: &str) -> Result<RequestState, StoreError> {
+    StoreError::decode("state", name, &RequestState::ALL, RequestState::as_str)
+}
+
+/// Decodes the rows of a query, refusing the lot if one holds an unknown value.
+pub(crate) fn typed(rows: Vec<RawRequestRow>) -> Result<Vec<RequestRow>, StoreError> {
+    rows.into_iter().map(RequestRow::try_from).collect()
+}
+
+impl RequestRow {
     /// The CloudEvent announcing this request's terminal outcome, once it has one. Its id
     /// was fixed when the outcome was committed, so every publish of it is the same event.
     pub fn result_event(&self) -> Option<CloudEvent<AccountResult>> {
         let event_id = self.result_event_id?;
-        let state = self.state();
+        let state = self.state;
         if !state.is_terminal() {
             return None;
         }
         let data = AccountResult {
-            tenant_id: self.tenant_id.into(),
-            request_id: self.id.into(),
-            integration_id: self.integration_id.into(),
-            employee_id: self.employee_id.map(Into::into),
+            tenant_id: self.tenant_id,
+            request_id: self.id,
+            integration_id: self.integration_id,
+            employee_id: self.employee_id,
             state,
             service: self.service.clone(),
             workspace: self.workspace.clone(),
@@ -85,7 +142,7 @@ impl RequestRow {
             external_account_id: self.external_account_id.clone(),
             error: self.error(),
         };
-        let mut event = CloudEvent::account_result(event_id.into(), self.updated_at, data);
+        let mut event = CloudEvent::account_result(event_id, self.updated_at, data);
         event.traceparent = self.trace().map(|trace| trace.to_string());
         Some(event)
     }
@@ -121,13 +178,13 @@ impl Store {
         tenant_id: TenantId,
         id: RequestId,
     ) -> Result<Option<RequestRow>, StoreError> {
-        let row =
+        let row: Option<RawRequestRow> =
             sqlx::query_as("SELECT * FROM provisioning_requests WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant_id.as_uuid())
                 .bind(id.as_uuid())
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row)
+        row.map(RequestRow::try_from).transpose()
     }
 
     pub async fn requests(
@@ -135,7 +192,7 @@ impl Store {
         tenant_id: TenantId,
         filter: &RequestFilter,
     ) -> Result<Vec<RequestRow>, StoreError> {
-        let rows = sqlx::query_as(
+        let rows: Vec<RawRequestRow> = sqlx::query_as(
             "SELECT * FROM provisioning_requests
              WHERE tenant_id = $1
                AND ($2::text IS NULL OR state = $2)
@@ -156,6 +213,6 @@ impl Store {
         .bind(filter.since)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows)
+        typed(rows)
     }
 }

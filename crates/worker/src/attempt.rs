@@ -21,9 +21,13 @@ pub enum AttemptError {
     /// dead-letter queue with this reason.
     #[error("{0}")]
     Poison(String),
-    /// PostgreSQL or the broker failed; the attempt can be made again later.
+    /// PostgreSQL or the broker is unavailable; the attempt can be made again later.
     #[error(transparent)]
     Infrastructure(Box<dyn std::error::Error + Send + Sync>),
+    /// PostgreSQL or the broker refused what the attempt asked for good: the same
+    /// attempt would be refused again, so the message goes to the dead-letter queue.
+    #[error(transparent)]
+    Refused(Refusal),
     /// The same, while this worker held the claim of attempt `attempt`.
     #[error("attempt {attempt} interrupted: {error}")]
     Interrupted {
@@ -32,15 +36,44 @@ pub enum AttemptError {
     },
 }
 
+/// A refusal that trying again cannot help, and who refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Broker(BrokerError),
+}
+
+impl Refusal {
+    /// The error code a request ended by this refusal carries.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Store(_) => "store_refused",
+            Self::Broker(_) => "broker_refused",
+        }
+    }
+}
+
+// Classified where the error arises (by SQLSTATE class or error kind, see
+// `StoreError::is_transient`), so an outage is waited out and a refusal is not.
 impl From<StoreError> for AttemptError {
     fn from(error: StoreError) -> Self {
-        Self::Infrastructure(Box::new(error))
+        if error.is_transient() {
+            Self::Infrastructure(Box::new(error))
+        } else {
+            Self::Refused(Refusal::Store(error))
+        }
     }
 }
 
 impl From<BrokerError> for AttemptError {
     fn from(error: BrokerError) -> Self {
-        Self::Infrastructure(Box::new(error))
+        if error.is_transient() {
+            Self::Infrastructure(Box::new(error))
+        } else {
+            Self::Refused(Refusal::Broker(error))
+        }
     }
 }
 
@@ -95,15 +128,47 @@ impl Worker {
         let request = &claim.request;
         tracing::info!(request_id = %request.id, service = %request.service, attempt = request.attempts, "attempt started");
 
-        self.carry_out(&mut claim, &message, trace)
+        match self.carry_out(&mut claim, &message, trace).await {
+            Err(AttemptError::Infrastructure(error)) => Err(AttemptError::Interrupted {
+                attempt: claim.attempt(),
+                error,
+            }),
+            Err(AttemptError::Refused(refusal)) => self.end_refused(&claim, refusal).await,
+            done => done,
+        }
+    }
+
+    /// Ends a request whose attempt was refused for good as `dead` with the refusal as
+    /// its cause, when its row can still be written, and hands the refusal on for the
+    /// message to be dead-lettered with it.
+    async fn end_refused(&self, claim: &Claim, refusal: Refusal) -> Result<(), AttemptError> {
+        let request = &claim.request;
+        tracing::error!(request_id = %request.id, error = %refusal, code = refusal.code(),
+            "attempt refused for good; the request ends dead");
+        let cause = RequestError {
+            code: refusal.code().to_owned(),
+            message: refusal.to_string(),
+            retryable: false,
+        };
+        match self
+            .finish(claim, RequestState::Dead, None, Some(cause))
             .await
-            .map_err(|error| match error {
-                AttemptError::Infrastructure(error) => AttemptError::Interrupted {
+        {
+            Ok(()) => {}
+            // Marking it waits out an outage like any other write: the next try of the
+            // attempt meets the refusal again and marks it then.
+            Err(AttemptError::Infrastructure(error)) => {
+                return Err(AttemptError::Interrupted {
                     attempt: claim.attempt(),
                     error,
-                },
-                other => other,
-            })
+                })
+            }
+            Err(error) => {
+                tracing::error!(request_id = %request.id, error = %error,
+                    "the refused request could not be marked dead either");
+            }
+        }
+        Err(AttemptError::Refused(refusal))
     }
 
     /// The attempt from a claim held to its recorded outcome.
@@ -116,7 +181,7 @@ impl Worker {
         let request = &claim.request;
         let (integration, pause) = self
             .store
-            .integration_for_call(message.tenant_id, request.integration_id.into())
+            .integration_for_call(message.tenant_id, request.integration_id)
             .await?
             .ok_or_else(|| {
                 AttemptError::Poison(format!("integration {} is gone", request.integration_id))
@@ -162,7 +227,7 @@ impl Worker {
                 if integration.auth_failures > 0 {
                     // The credentials work: earlier refusals were not "in a row".
                     self.store
-                        .clear_auth_failures(message.tenant_id, integration.id.into())
+                        .clear_auth_failures(message.tenant_id, integration.id)
                         .await?;
                 }
                 let external_id = Some(outcome.external_id().to_owned());
@@ -212,7 +277,7 @@ impl Worker {
         let target = IntegrationTarget {
             workspace: integration.workspace.clone(),
             base_url,
-            credentials: integration.credentials.clone(),
+            credentials: integration.credentials.expose().clone(),
         };
         Ok((connector, target))
     }
@@ -282,12 +347,7 @@ impl Worker {
         };
         let Some(row) = self
             .store
-            .finish_request(
-                request.tenant_id.into(),
-                request.id.into(),
-                claim.attempt(),
-                &update,
-            )
+            .finish_request(request.tenant_id, request.id, claim.attempt(), &update)
             .await?
         else {
             tracing::info!(request_id = %request.id, "claim was taken over; outcome left to the new holder");
@@ -299,11 +359,7 @@ impl Worker {
             return Ok(());
         };
         match self.publisher.publish_result(&event).await {
-            Ok(()) => {
-                self.store
-                    .mark_result_published(row.id.into(), event.id)
-                    .await?
-            }
+            Ok(()) => self.store.mark_result_published(row.id, event.id).await?,
             Err(error) => {
                 tracing::warn!(event_id = %event.id, error = %error, "result event not confirmed; the relay will publish it");
             }

@@ -51,7 +51,7 @@ impl Worker {
                 let pause = retry_after
                     .unwrap_or(std::time::Duration::from_secs(1))
                     .min(policy.cap());
-                self.store.pause_calls(integration.id.into(), pause).await?;
+                self.store.pause_calls(integration.id, pause).await?;
                 self.retry_or_give_up(claim, integration, &policy, &failure, error, trace)
                     .await
             }
@@ -76,10 +76,10 @@ impl Worker {
         integration: &Integration,
         cause: &str,
     ) -> Result<bool, AttemptError> {
-        let tenant_id = integration.tenant_id.into();
+        let tenant_id = integration.tenant_id;
         let in_a_row = self
             .store
-            .record_auth_failure(tenant_id, integration.id.into())
+            .record_auth_failure(tenant_id, integration.id)
             .await?;
         if after_auth_failure(in_a_row, self.auth_failure_threshold) == AuthFailureVerdict::Retry {
             return Ok(false);
@@ -89,7 +89,7 @@ impl Worker {
             .store
             .quarantine_integration(
                 tenant_id,
-                integration.id.into(),
+                integration.id,
                 self.auth_failure_threshold,
                 &reason,
             )
@@ -116,16 +116,16 @@ impl Worker {
             .to_std()
             .unwrap_or_default();
         let message = RequestMessage {
-            tenant_id: request.tenant_id.into(),
-            request_id: request.id.into(),
+            tenant_id: request.tenant_id,
+            request_id: request.id,
         };
         let reason = match policy.decide(attempts, failure.retry_after(), elapsed, rand::random()) {
             RetryDecision::RetryAfter(delay) => {
                 let parked = self
                     .store
                     .park_for_retry(
-                        request.tenant_id.into(),
-                        request.id.into(),
+                        request.tenant_id,
+                        request.id,
                         claim.attempt(),
                         &error,
                         delay,

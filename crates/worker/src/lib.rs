@@ -27,7 +27,7 @@ use provisioner_store::Store;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-pub use attempt::AttemptError;
+pub use attempt::{AttemptError, Refusal};
 use waiting::WaitingRoom;
 
 #[derive(Clone)]
@@ -119,6 +119,10 @@ impl Worker {
                 }
                 Err(AttemptError::Poison(reason)) => {
                     return set_aside(&self.publisher, &delivery, &reason).await
+                }
+                Err(AttemptError::Refused(refusal)) => {
+                    let reason = format!("{}: {refusal}", refusal.code());
+                    return set_aside(&self.publisher, &delivery, &reason).await;
                 }
                 Err(AttemptError::Infrastructure(error)) => error,
                 // The claim is this worker's own: the next try takes it over at once.

@@ -146,8 +146,8 @@ impl Worker {
         integration: &Integration,
         per_second: f64,
     ) -> Result<RateSlot, AttemptError> {
-        let integration_id = integration.id.into();
-        let request_id = claim.request.id.into();
+        let integration_id = integration.id;
+        let request_id = claim.request.id;
         let mut reservation = self
             .store
             .reserve_call(integration_id, per_second, request_id)
@@ -201,7 +201,7 @@ impl Worker {
         loop {
             let lease = self
                 .store
-                .acquire_call_slot(integration.id.into(), max, CALL_LEASE)
+                .acquire_call_slot(integration.id, max, CALL_LEASE)
                 .await?;
             if lease.is_some() {
                 return Ok(lease);
@@ -224,7 +224,7 @@ impl Worker {
         trace: &TraceParent,
     ) -> Result<(), AttemptError> {
         let request = &claim.request;
-        let (tenant_id, request_id) = (request.tenant_id.into(), request.id.into());
+        let (tenant_id, request_id) = (request.tenant_id, request.id);
         // Not an attempt: the SaaS was not called, so it must not use one up.
         let released = match slot_at {
             Some(slot_at) => {

@@ -152,7 +152,7 @@ pub async fn update(
         .store
         .tune_integration(
             caller.tenant_id,
-            integration.id.into(),
+            integration.id,
             &changes.applied_to(current),
         )
         .await?
@@ -174,17 +174,12 @@ pub async fn check(
         &integration.service,
         &integration.workspace,
         integration.base_url.as_deref(),
-        &integration.credentials,
+        integration.credentials.expose(),
     )
     .await;
     let updated = state
         .store
-        .set_integration_status(
-            caller.tenant_id,
-            integration.id.into(),
-            status,
-            reason.as_deref(),
-        )
+        .set_integration_status(caller.tenant_id, integration.id, status, reason.as_deref())
         .await?;
     tracing::info!(integration_id = %integration.id, status = status.as_str(), "integration checked");
     Ok(Json(view(&updated, &state.catalog)))

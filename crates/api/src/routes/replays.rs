@@ -96,7 +96,7 @@ pub async fn replay_many(
     let mut replayed = 0;
     if !dry_run {
         for request in &matched {
-            let outcome = replay(&state, &caller, request.id.into(), reason.as_deref()).await?;
+            let outcome = replay(&state, &caller, request.id, reason.as_deref()).await?;
             if matches!(outcome, ReplayOutcome::Replayed(_)) {
                 replayed += 1;
             }

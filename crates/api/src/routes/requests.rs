@@ -192,7 +192,7 @@ pub async fn list(
         .map(|last| {
             Cursor {
                 at: last.created_at,
-                id: last.id,
+                id: last.id.as_uuid(),
             }
             .encode()
         });

@@ -2,18 +2,18 @@
 
 use chrono::{DateTime, Utc};
 use provisioner_core::retry::RetryPolicy;
+use provisioner_core::{IntegrationId, IntegrationStatus};
 use provisioner_store::Integration;
 use serde::Serialize;
-use uuid::Uuid;
 
 use super::RetryPolicyView;
 
 #[derive(Debug, Serialize)]
 pub struct IntegrationView {
-    pub id: Uuid,
+    pub id: IntegrationId,
     pub service: String,
     pub workspace: String,
-    pub status: String,
+    pub status: IntegrationStatus,
     pub status_changed_at: DateTime<Utc>,
     pub auth_failures: i32,
     pub checked_at: DateTime<Utc>,
@@ -48,7 +48,7 @@ impl IntegrationView {
             id: integration.id,
             service: integration.service.clone(),
             workspace: integration.workspace.clone(),
-            status: integration.status.clone(),
+            status: integration.status,
             status_changed_at: integration.status_changed_at,
             auth_failures: integration.auth_failures,
             checked_at: integration.checked_at,

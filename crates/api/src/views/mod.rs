@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use provisioner_connectors::ServiceDescriptor;
 use provisioner_core::retry::RetryPolicy;
 use provisioner_core::rules::RuleMatch;
-use provisioner_core::{IntegrationId, RequestError, Scope};
+use provisioner_core::{EmployeeId, IntegrationId, RequestError, Scope};
 use provisioner_hr_intake::PlannedRequest;
 use provisioner_store::{Employee, Rule, RuleTarget, TokenInfo};
 use serde::Serialize;
@@ -91,7 +91,7 @@ impl ServiceView {
 /// An employee; the facts HR did not give are `null`, as the contract has them.
 #[derive(Debug, Serialize)]
 pub struct EmployeeView {
-    pub id: Uuid,
+    pub id: EmployeeId,
     pub email: String,
     pub given_name: String,
     pub family_name: String,

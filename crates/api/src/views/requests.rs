@@ -1,8 +1,8 @@
 //! Provisioning requests, their attempts, replays and the integration log.
 
 use chrono::{DateTime, Utc};
-use provisioner_core::{RequestError, RequestId, RequestState};
-use provisioner_store::{AttemptRecord, LogEntry, RequestRow};
+use provisioner_core::{EmployeeId, IntegrationId, RequestError, RequestId, RequestState};
+use provisioner_store::{AttemptRecord, LogAction, LogEntry, LogStatus, RequestRow};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -15,11 +15,11 @@ pub struct Accepted {
 
 #[derive(Debug, Serialize)]
 pub struct RequestView {
-    pub id: Uuid,
-    pub state: String,
+    pub id: RequestId,
+    pub state: RequestState,
     pub service: String,
     pub workspace: String,
-    pub integration_id: Uuid,
+    pub integration_id: IntegrationId,
     pub target: String,
     pub attempts: i32,
     pub replays: i32,
@@ -28,7 +28,7 @@ pub struct RequestView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub employee_id: Option<Uuid>,
+    pub employee_id: Option<EmployeeId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_account_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,7 +72,7 @@ pub struct AttemptView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: DateTime<Utc>,
-    pub outcome: String,
+    pub outcome: RequestState,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,7 +109,7 @@ pub struct ReplaySummary {
     pub matched: usize,
     pub replayed: usize,
     pub dry_run: bool,
-    pub request_ids: Vec<Uuid>,
+    pub request_ids: Vec<RequestId>,
 }
 
 /// One outcome in the integration log.
@@ -117,16 +117,16 @@ pub struct ReplaySummary {
 pub struct LogEntryView {
     pub id: Uuid,
     pub at: DateTime<Utc>,
-    pub action: String,
-    pub status: String,
+    pub action: LogAction,
+    pub status: LogStatus,
     pub service: String,
     pub workspace: String,
-    pub integration_id: Uuid,
+    pub integration_id: IntegrationId,
     pub target: String,
-    pub request_id: Uuid,
+    pub request_id: RequestId,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub employee_id: Option<Uuid>,
-    pub state: String,
+    pub employee_id: Option<EmployeeId>,
+    pub state: RequestState,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_account_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -96,16 +96,18 @@ async fn migrate_creates_the_database_and_tenants_and_tokens_print_json() {
 async fn serve_with_a_subset_of_components_answers_health_and_readiness() {
     let database_url = fresh_database_url();
     assert!(provisioner(&database_url, &["migrate"]).status.success());
-    let port = free_port().unwrap();
     let serving = launcher(&database_url).env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "120");
-    let _serve = serving
-        .serve_with(
-            "api,relay",
-            "api,relay",
-            &format!("127.0.0.1:{port}"),
-            &[("PROVISIONER_AMQP_PREFIX", &unique_amqp_prefix())],
-        )
-        .unwrap();
+    // Each process on broker names of its own.
+    let serve = |components: &str, port: u16| {
+        let prefix = unique_amqp_prefix();
+        let listen = format!("127.0.0.1:{port}");
+        let env = [("PROVISIONER_AMQP_PREFIX", prefix.as_str())];
+        serving
+            .serve_with(components, components, &listen, &env)
+            .unwrap()
+    };
+    let port = free_port().unwrap();
+    let _serve = serve("api,relay", port);
     let client = reqwest::Client::new();
     for path in ["/healthz", "/readyz"] {
         let url = format!("http://127.0.0.1:{port}{path}");
@@ -118,14 +120,7 @@ async fn serve_with_a_subset_of_components_answers_health_and_readiness() {
 
     // A process without the api still answers health, readiness and metrics.
     let worker_port = free_port().unwrap();
-    let _worker = serving
-        .serve_with(
-            "worker",
-            "worker",
-            &format!("127.0.0.1:{worker_port}"),
-            &[("PROVISIONER_AMQP_PREFIX", &unique_amqp_prefix())],
-        )
-        .unwrap();
+    let _worker = serve("worker", worker_port);
     for path in ["/healthz", "/readyz", "/metrics"] {
         let url = format!("http://127.0.0.1:{worker_port}{path}");
         eventually(Duration::from_secs(30), path, || async {

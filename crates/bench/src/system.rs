@@ -60,15 +60,8 @@ impl System {
         let sim_listen = format!("127.0.0.1:{}", free_port()?);
         let api_listen = format!("127.0.0.1:{}", free_port()?);
         let mut system = Self {
-            api: ApiClient {
-                client: client.clone(),
-                api: format!("http://{api_listen}"),
-                token: tenant.token,
-            },
-            sim: SimAdmin {
-                client,
-                base: format!("http://{sim_listen}"),
-            },
+            api: ApiClient::new(client.clone(), &api_listen, tenant.token),
+            sim: SimAdmin::new(client, &sim_listen),
             launcher,
             processes: Vec::new(),
             retired: Vec::new(),

@@ -59,15 +59,8 @@ impl System {
             api_process: launcher.serve("api", "api,relay", &api_listen)?,
             projector: launcher.serve("projector", "projector", "127.0.0.1:0")?,
             launcher,
-            api: ApiClient {
-                client: client.clone(),
-                api: format!("http://{api_listen}"),
-                token: tenant.token,
-            },
-            sim: SimAdmin {
-                client,
-                base: format!("http://{sim_listen}"),
-            },
+            api: ApiClient::new(client.clone(), &api_listen, tenant.token),
+            sim: SimAdmin::new(client, &sim_listen),
             workers: Vec::new(),
             started_workers: 0,
         };

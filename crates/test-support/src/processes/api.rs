@@ -15,6 +15,15 @@ pub struct ApiClient {
 }
 
 impl ApiClient {
+    /// The api listening on `listen` (`host:port`), as the tenant whose token this is.
+    pub fn new(client: reqwest::Client, listen: &str, token: String) -> Self {
+        Self {
+            client,
+            api: format!("http://{listen}"),
+            token,
+        }
+    }
+
     /// `POST /v1/integrations`; returns the new integration's id.
     pub async fn create_integration(&self, body: &Value) -> Result<String, HarnessError> {
         let request = self
@@ -54,6 +63,14 @@ pub struct SimAdmin {
 }
 
 impl SimAdmin {
+    /// The simulator listening on `listen` (`host:port`).
+    pub fn new(client: reqwest::Client, listen: &str) -> Self {
+        Self {
+            client,
+            base: format!("http://{listen}"),
+        }
+    }
+
     /// A workspace with this set-up (`{"token": …}`, or a vendor's credentials).
     pub async fn put_workspace(&self, name: &str, setup: &Value) -> Result<(), HarnessError> {
         self.put(&format!("/_sim/workspaces/{name}"), setup).await

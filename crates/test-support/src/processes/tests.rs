@@ -27,6 +27,17 @@ fn state(pid: u32) -> Option<char> {
     stat.rsplit_once(')')?.1.trim_start().chars().next()
 }
 
+/// Waits for `process` to answer on a port nobody listens on.
+async fn wait_on_a_silent_port(process: &mut Process, timeout: Duration) -> (String, HarnessError) {
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{}/readyz", free_port().unwrap());
+    let error = process
+        .wait_ready(&client, &url, timeout)
+        .await
+        .unwrap_err();
+    (url, error)
+}
+
 /// A `provisioner` stand-in: prints a tenant, or logs its arguments and environment
 /// and stays up until killed.
 fn fake_binary(dir: &std::path::Path) -> PathBuf {
@@ -59,13 +70,8 @@ async fn a_killed_process_is_reaped_and_counts_as_exited() {
 async fn waiting_for_a_process_that_dies_fails_at_once_with_its_last_words() {
     let dir = scratch_dir();
     let mut process = sh("crasher", "echo 'cannot bind' >&2; exit 3", &dir);
-    let client = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{}/readyz", free_port().unwrap());
     let started = std::time::Instant::now();
-    let error = process
-        .wait_ready(&client, &url, Duration::from_secs(30))
-        .await
-        .unwrap_err();
+    let (_, error) = wait_on_a_silent_port(&mut process, Duration::from_secs(30)).await;
     assert!(started.elapsed() < Duration::from_secs(10));
     let text = error.to_string();
     assert!(matches!(error, HarnessError::Exited { .. }), "{text}");
@@ -80,12 +86,7 @@ async fn waiting_for_a_process_that_dies_fails_at_once_with_its_last_words() {
 async fn waiting_for_a_process_that_never_answers_gives_up_at_the_deadline() {
     let dir = scratch_dir();
     let mut process = sh("silent", "sleep 30", &dir);
-    let client = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{}/readyz", free_port().unwrap());
-    let error = process
-        .wait_ready(&client, &url, Duration::from_millis(300))
-        .await
-        .unwrap_err();
+    let (url, error) = wait_on_a_silent_port(&mut process, Duration::from_millis(300)).await;
     assert!(
         matches!(&error, HarnessError::NotReady { url: named, .. } if *named == url),
         "{error}"

@@ -1,20 +1,21 @@
 //! The real binary, as an operator runs it.
 
-use std::net::TcpListener as StdListener;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
+use provisioner_test_support::processes::{free_port, Launcher};
 use provisioner_test_support::{amqp_url, database_server_url, eventually, unique_amqp_prefix};
 use serde_json::Value;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_provisioner");
 
+fn launcher(database_url: &str) -> Launcher {
+    Launcher::scratch(BINARY, database_url, &amqp_url())
+}
+
 fn provisioner(database_url: &str, args: &[&str]) -> Output {
-    Command::new(BINARY)
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("AMQP_URL", amqp_url())
-        .output()
+    launcher(database_url)
+        .output(args)
         .expect("the binary runs")
 }
 
@@ -22,23 +23,6 @@ fn fresh_database_url() -> String {
     let server = database_server_url();
     let (base, _) = server.rsplit_once('/').unwrap();
     format!("{base}/prov_test_cli_{}", uuid::Uuid::new_v4().simple())
-}
-
-fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[tokio::test]
@@ -112,20 +96,18 @@ async fn migrate_creates_the_database_and_tenants_and_tokens_print_json() {
 async fn serve_with_a_subset_of_components_answers_health_and_readiness() {
     let database_url = fresh_database_url();
     assert!(provisioner(&database_url, &["migrate"]).status.success());
-    let port = free_port();
-    let _serve = Running(
-        Command::new(BINARY)
-            .args(["serve", "--components", "api,relay"])
-            .env("DATABASE_URL", &database_url)
-            .env("AMQP_URL", amqp_url())
-            .env("PROVISIONER_AMQP_PREFIX", unique_amqp_prefix())
-            .env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "120")
-            .env("PROVISIONER_LISTEN", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let serving = launcher(&database_url).env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "120");
+    // Each process on broker names of its own.
+    let serve = |components: &str, port: u16| {
+        let prefix = unique_amqp_prefix();
+        let listen = format!("127.0.0.1:{port}");
+        let env = [("PROVISIONER_AMQP_PREFIX", prefix.as_str())];
+        serving
+            .serve_with(components, components, &listen, &env)
+            .unwrap()
+    };
+    let port = free_port().unwrap();
+    let _serve = serve("api,relay", port);
     let client = reqwest::Client::new();
     for path in ["/healthz", "/readyz"] {
         let url = format!("http://127.0.0.1:{port}{path}");
@@ -137,20 +119,8 @@ async fn serve_with_a_subset_of_components_answers_health_and_readiness() {
     }
 
     // A process without the api still answers health, readiness and metrics.
-    let worker_port = free_port();
-    let _worker = Running(
-        Command::new(BINARY)
-            .args(["serve", "--components", "worker"])
-            .env("DATABASE_URL", &database_url)
-            .env("AMQP_URL", amqp_url())
-            .env("PROVISIONER_AMQP_PREFIX", unique_amqp_prefix())
-            .env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "120")
-            .env("PROVISIONER_LISTEN", format!("127.0.0.1:{worker_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let worker_port = free_port().unwrap();
+    let _worker = serve("worker", worker_port);
     for path in ["/healthz", "/readyz", "/metrics"] {
         let url = format!("http://127.0.0.1:{worker_port}{path}");
         eventually(Duration::from_secs(30), path, || async {
@@ -166,9 +136,8 @@ async fn serve_with_a_subset_of_components_answers_health_and_readiness() {
         .unwrap();
     assert_eq!(no_api.status(), 404);
 
-    let bad = Command::new(BINARY)
-        .args(["serve", "--components", "api,everything"])
-        .output()
+    let bad = serving
+        .output(&["serve", "--components", "api,everything"])
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown component"));
@@ -176,15 +145,10 @@ async fn serve_with_a_subset_of_components_answers_health_and_readiness() {
 
 #[tokio::test]
 async fn the_simulator_serves_scim_on_the_port_it_is_given() {
-    let port = free_port();
-    let _sim = Running(
-        Command::new(BINARY)
-            .args(["sim", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let port = free_port().unwrap();
+    let _sim = launcher("")
+        .sim("sim", &format!("127.0.0.1:{port}"))
+        .unwrap();
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/_sim/workspaces/demo");
     eventually(Duration::from_secs(30), "the simulator", || async {

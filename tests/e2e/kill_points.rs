@@ -21,7 +21,7 @@ async fn killed_at(point: &str) -> (Installation, usize) {
     installation.submit(1).await;
     eventually(WAIT, "the worker frozen at the point", || async {
         frozen
-            .log_tail()
+            .log_tail(15)
             .contains("frozen at a fault-injection point")
             .then_some(())
     })

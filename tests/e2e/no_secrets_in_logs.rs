@@ -1,10 +1,10 @@
 //! The real binary, logging at debug level through a full run: none of the secrets it
 //! handled appears in its output.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use provisioner_hr_intake::signature::sign;
+use provisioner_test_support::processes::{free_port, Launcher};
 use provisioner_test_support::{amqp_url, eventually, fresh_database, unique_amqp_prefix};
 use serde_json::{json, Value};
 
@@ -15,23 +15,13 @@ const KEYS: &str = "k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 #[tokio::test]
 async fn a_full_run_logged_at_debug_level_shows_no_secret() {
     let database_url = fresh_database().await;
-    let binary = env!("CARGO_BIN_EXE_provisioner");
-    let migrate = Command::new(binary)
-        .arg("migrate")
-        .env("DATABASE_URL", &database_url)
-        .output()
-        .unwrap();
-    assert!(migrate.status.success());
-    let tenant: Value = serde_json::from_slice(
-        &Command::new(binary)
-            .args(["tenants", "create", "--name", "Acme"])
-            .env("DATABASE_URL", &database_url)
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    let api_token = tenant["token"].as_str().unwrap().to_owned();
+    let launcher = Launcher::scratch(
+        env!("CARGO_BIN_EXE_provisioner"),
+        &database_url,
+        &amqp_url(),
+    );
+    launcher.migrate().unwrap();
+    let api_token = launcher.create_tenant("Acme").unwrap().token;
 
     let sim = provisioner_sim::Simulator::new();
     let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -40,28 +30,20 @@ async fn a_full_run_logged_at_debug_level_shows_no_secret() {
     let saas_token = "saas-secret-7c1f0e";
     sim.put_workspace("acme", saas_token);
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let log_path =
-        std::env::temp_dir().join(format!("provisioner-log-{}.txt", uuid::Uuid::new_v4()));
-    let log_file = std::fs::File::create(&log_path).unwrap();
-    let mut serve = Command::new(binary)
-        .arg("serve")
-        .env("DATABASE_URL", &database_url)
-        .env("AMQP_URL", amqp_url())
-        .env("PROVISIONER_AMQP_PREFIX", unique_amqp_prefix())
-        .env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "120")
-        .env("PROVISIONER_LISTEN", format!("127.0.0.1:{port}"))
-        .env("PROVISIONER_ALLOW_PRIVATE_NETWORKS", "true")
-        .env("PROVISIONER_CREDENTIAL_KEYS", KEYS)
-        .env("RUST_LOG", "debug")
-        .env("PROVISIONER_DB_MAX_CONNECTIONS", "4")
-        .stdout(Stdio::null())
-        .stderr(log_file)
-        .spawn()
+    let port = free_port().unwrap();
+    let mut serve = launcher
+        .serve_with(
+            "all",
+            "api,relay,worker,projector,hr-intake",
+            &format!("127.0.0.1:{port}"),
+            &[
+                ("PROVISIONER_AMQP_PREFIX", &unique_amqp_prefix()),
+                ("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "120"),
+                ("PROVISIONER_CREDENTIAL_KEYS", KEYS),
+                ("RUST_LOG", "debug"),
+                ("PROVISIONER_DB_MAX_CONNECTIONS", "4"),
+            ],
+        )
         .unwrap();
     let api = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
@@ -161,11 +143,9 @@ async fn a_full_run_logged_at_debug_level_shows_no_secret() {
         .await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let _ = serve.kill();
-    let _ = serve.wait();
+    serve.kill();
 
-    let logged = std::fs::read_to_string(&log_path).unwrap();
-    let _ = std::fs::remove_file(&log_path);
+    let logged = serve.log();
     assert!(logged.contains("request finished"), "the run was logged");
     for secret in [
         saas_token,

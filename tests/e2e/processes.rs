@@ -2,11 +2,10 @@
 //! as many workers and projectors as a test starts, sharing a fresh database and broker
 //! names of their own, with the simulator in this process.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use provisioner_sim::{Faults, Simulator};
+use provisioner_test_support::processes::{free_port, Launcher, Process};
 use provisioner_test_support::{amqp_url, eventually, fresh_database, unique_amqp_prefix};
 use serde_json::{json, Value};
 
@@ -14,63 +13,7 @@ use crate::helpers::WAIT;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_provisioner");
 
-pub struct Process {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Process {
-    /// Ends the process at once, as a crash or an OOM kill would: no drain.
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// Asks the process to stop (SIGTERM) and waits for it without blocking this
-    /// runtime (the simulator it is talking to runs here); returns how long it took and
-    /// whether it exited cleanly.
-    pub async fn terminate(&mut self) -> (std::time::Duration, bool) {
-        let started = std::time::Instant::now();
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return (started.elapsed(), status.success());
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-    }
-
-    /// The end of what the process logged, to explain a failure.
-    pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(15)..].join("\n")
-    }
-
-    /// How many requests this process finished (it logs each one).
-    pub fn finished(&self) -> usize {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .filter(|line| line.contains("request finished"))
-            .count()
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill();
-        // KEEP_PROCESS_LOGS=1 leaves the logs in the temp directory, to read after a run.
-        if std::env::var_os("KEEP_PROCESS_LOGS").is_none() {
-            let _ = std::fs::remove_file(&self.log);
-        }
-    }
-}
-
 pub struct Installation {
-    pub database_url: String,
     pub prefix: String,
     pub api: String,
     pub token: String,
@@ -78,6 +21,7 @@ pub struct Installation {
     pub sim: Simulator,
     pub integration_id: String,
     pub pool: sqlx::PgPool,
+    launcher: Launcher,
     _api: Process,
 }
 
@@ -86,21 +30,15 @@ impl Installation {
     /// integration for the simulated workspace `acme` with these faults.
     pub async fn start(faults: Faults) -> Self {
         let database_url = fresh_database().await;
-        assert!(Command::new(BINARY)
-            .arg("migrate")
-            .env("DATABASE_URL", &database_url)
-            .status()
-            .unwrap()
-            .success());
-        let tenant: Value = serde_json::from_slice(
-            &Command::new(BINARY)
-                .args(["tenants", "create", "--name", "Acme"])
-                .env("DATABASE_URL", &database_url)
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .unwrap();
+        let prefix = unique_amqp_prefix();
+        let launcher = Launcher::scratch(BINARY, &database_url, &amqp_url())
+            .env("PROVISIONER_AMQP_PREFIX", &prefix)
+            .env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "120")
+            .env("PROVISIONER_PREFETCH", "10")
+            // Several installations may run at once; PostgreSQL allows 100 connections.
+            .env("PROVISIONER_DB_MAX_CONNECTIONS", "4");
+        launcher.migrate().unwrap();
+        let tenant = launcher.create_tenant("Acme").unwrap();
         let sim = Simulator::new();
         let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let sim_address = format!("http://{}", sim_listener.local_addr().unwrap());
@@ -108,26 +46,15 @@ impl Installation {
         sim.put_workspace("acme", "secret");
         sim.set_faults("acme", faults).unwrap();
 
-        let prefix = unique_amqp_prefix();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let listen = format!("127.0.0.1:{port}");
-        let api_process = start("api,relay", &database_url, &prefix, &listen, &[]);
+        let listen = format!("127.0.0.1:{}", free_port().unwrap());
+        let mut api_process = launcher.serve("api,relay", "api,relay", &listen).unwrap();
         let api = format!("http://{listen}");
         let client = reqwest::Client::new();
-        eventually(WAIT, "the api", || async {
-            client
-                .get(format!("{api}/readyz"))
-                .send()
-                .await
-                .ok()
-                .filter(|r| r.status().is_success())
-        })
-        .await;
-        let token = tenant["token"].as_str().unwrap().to_owned();
+        api_process
+            .wait_ready(&client, &format!("{api}/readyz"), WAIT)
+            .await
+            .unwrap();
+        let token = tenant.token;
         let integration: Value = client
             .post(format!("{api}/v1/integrations"))
             .bearer_auth(&token)
@@ -141,13 +68,13 @@ impl Installation {
             .unwrap();
         Self {
             integration_id: integration["id"].as_str().unwrap().to_owned(),
-            database_url,
             prefix,
             api,
             token,
             client,
             sim,
             pool,
+            launcher,
             _api: api_process,
         }
     }
@@ -177,13 +104,9 @@ impl Installation {
 
     /// Like [`Installation::run`], with more environment.
     pub fn run_with(&self, components: &str, env: &[(&str, &str)]) -> Process {
-        start(
-            components,
-            &self.database_url,
-            &self.prefix,
-            "127.0.0.1:0",
-            env,
-        )
+        self.launcher
+            .serve_with(components, components, "127.0.0.1:0", env)
+            .unwrap()
     }
 
     /// Submits `count` requests for users `u0`, `u1`, …; every one must be accepted.
@@ -220,36 +143,6 @@ impl Installation {
         })
         .await;
     }
-}
-
-fn start(
-    components: &str,
-    database_url: &str,
-    prefix: &str,
-    listen: &str,
-    env: &[(&str, &str)],
-) -> Process {
-    let log = std::env::temp_dir().join(format!(
-        "provisioner-{components}-{}.log",
-        uuid::Uuid::new_v4()
-    ));
-    let child = Command::new(BINARY)
-        .args(["serve", "--components", components])
-        .env("DATABASE_URL", database_url)
-        .env("AMQP_URL", amqp_url())
-        .env("PROVISIONER_AMQP_PREFIX", prefix)
-        .env("PROVISIONER_AMQP_QUEUE_EXPIRY_SECONDS", "120")
-        .env("PROVISIONER_ALLOW_PRIVATE_NETWORKS", "true")
-        .env("PROVISIONER_LISTEN", listen)
-        .env("PROVISIONER_PREFETCH", "10")
-        // Several installations may run at once; PostgreSQL allows 100 connections.
-        .env("PROVISIONER_DB_MAX_CONNECTIONS", "4")
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    Process { child, log }
 }
 
 /// Waits until `count` requests are in progress at a worker.

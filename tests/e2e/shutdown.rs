@@ -20,13 +20,13 @@ async fn a_terminated_worker_finishes_what_it_holds_and_exits_cleanly() {
     installation.submit(REQUESTS).await;
     crate::processes::eventually_in_progress(&installation, REQUESTS).await;
 
-    let (took, clean) = worker.terminate().await;
+    let (took, clean) = worker.terminate(Duration::from_secs(60)).await;
 
     assert!(clean, "the worker exited with success");
     assert!(
         took < Duration::from_secs(15),
         "it drained within the bound: {took:?}\n{}",
-        worker.log_tail()
+        worker.log_tail(15)
     );
     let succeeded = installation
         .count("SELECT count(*) FROM provisioning_requests WHERE state = 'succeeded'")

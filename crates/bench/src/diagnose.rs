@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
-use crate::process::cpu_seconds_of;
+use crate::procfs::{cpu_seconds, cpu_seconds_of};
 use crate::system::System;
 
 pub struct Snapshot {
@@ -19,9 +19,14 @@ impl Snapshot {
         let mut cpu: Vec<(String, f64)> = system
             .processes
             .iter()
-            .map(|p| (p.name.clone(), p.cpu_seconds().unwrap_or(0.0)))
+            .map(|p| {
+                (
+                    p.name().to_owned(),
+                    cpu_seconds(&p.pid().to_string()).unwrap_or(0.0),
+                )
+            })
             .collect();
-        cpu.push(("bench".into(), own_cpu_seconds().unwrap_or(0.0)));
+        cpu.push(("bench".into(), cpu_seconds("self").unwrap_or(0.0)));
         cpu.push(("postgres".into(), cpu_seconds_of("postgres")));
         cpu.push(("rabbitmq".into(), cpu_seconds_of("beam.smp")));
         Self {
@@ -71,13 +76,6 @@ async fn commits(pool: &PgPool) -> anyhow::Result<i64> {
     .fetch_one(pool)
     .await?;
     Ok(commits)
-}
-
-fn own_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / 100.0)
 }
 
 /// Open file descriptors of a process: with an HTTP client, mostly its connections.

@@ -9,17 +9,10 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt};
+use provisioner_test_support::processes::ApiClient;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
-
-/// What a submitting task needs; cheap to clone into each one.
-#[derive(Clone)]
-pub struct ApiClient {
-    pub client: reqwest::Client,
-    pub api: String,
-    pub token: String,
-}
 
 /// User names must differ across every phase: the simulator refuses a second account
 /// with the same name.

@@ -12,7 +12,7 @@ mod hop;
 mod load;
 mod machine;
 mod phases;
-mod process;
+mod procfs;
 mod report;
 mod system;
 
@@ -25,7 +25,7 @@ use sqlx::postgres::PgPoolOptions;
 use crate::env::Env;
 use crate::machine::Machine;
 use crate::phases::Plan;
-use crate::report::{Report, Verdict};
+use crate::report::Report;
 use crate::system::System;
 
 const RESULTS_DIR: &str = "bench/results";
@@ -94,35 +94,7 @@ async fn run(env: &Env, binary: &Path, plan: Plan) -> anyhow::Result<Report> {
     let mut system = System::start(binary, env, &log_dir).await?;
 
     eprintln!("bench: (2) end to end, zero latency, 1 worker");
-    let fast = system.integration("fast-1", 0).await?;
-    let one = phases::closed_loop(&mut system, &pool, &plan, &fast).await?;
-    let label = format!(
-        "(2) e2e jobs/s, zero latency, 1 worker, {} requests, {} in flight",
-        plan.requests, plan.concurrency
-    );
-    report.info(&label, one.figure.clone(), Some(one.jobs));
-    let ratio = one.jobs / limit;
-    report.add(
-        "    ratio to the two-hop limit",
-        format!("{ratio:.2}"),
-        Some(ratio),
-        ">= 0.5",
-        Verdict::of(ratio >= 0.5),
-    );
-    report.info("    CPU during (2) (100% = one core)", one.cpu, None);
-    let commits = one.commits_per_job;
-    report.info(
-        "    PostgreSQL commits per job in (2)",
-        format!("{commits:.1}"),
-        Some(commits),
-    );
-    // The log is what the figures count; the simulator confirms the accounts exist.
-    let accounts = system.sim_accounts("fast-1").await?;
-    report.info(
-        "    accounts the simulator holds after (2)",
-        accounts.to_string(),
-        Some(accounts as f64),
-    );
+    let one = phases::one_worker(&mut system, &pool, &plan, limit, &mut report).await?;
 
     eprintln!("bench: (3) 100 ms at the service, 1 worker");
     phases::slow_service(&mut system, &pool, &plan, &mut report).await?;
@@ -131,26 +103,7 @@ async fn run(env: &Env, binary: &Path, plan: Plan) -> anyhow::Result<Report> {
     phases::half_load(&mut system, &pool, &plan, one.jobs, &mut report).await?;
 
     eprintln!("bench: (5) 2 worker processes");
-    system.start_component("worker-3", "worker").await?;
-    let fast_two = system.integration("fast-2", 0).await?;
-    let two = phases::closed_loop(&mut system, &pool, &plan, &fast_two).await?;
-    report.info(
-        "(5) e2e jobs/s, zero latency, 2 workers",
-        two.figure.clone(),
-        Some(two.jobs),
-    );
-    report.info(
-        "    2 workers / 1 worker",
-        format!("{:.2}", two.jobs / one.jobs),
-        Some(two.jobs / one.jobs),
-    );
-    report.info("    CPU during (5) (100% = one core)", two.cpu, None);
-    let commits = two.commits_per_job;
-    report.info(
-        "    PostgreSQL commits per job in (5)",
-        format!("{commits:.1}"),
-        Some(commits),
-    );
+    phases::two_workers(&mut system, &pool, &plan, one.jobs, &mut report).await?;
     phases::rss(&system, &mut report);
 
     eprintln!("bench: (6) a burst against a known allowance, 2 worker processes");

@@ -105,6 +105,83 @@ pub async fn closed_loop(
     })
 }
 
+/// (2): the closed loop through one worker, next to the broker's own limit; the
+/// simulator confirms the accounts the log counts exist.
+pub async fn one_worker(
+    system: &mut System,
+    pool: &PgPool,
+    plan: &Plan,
+    limit: f64,
+    report: &mut Report,
+) -> anyhow::Result<Throughput> {
+    let fast = system.integration("fast-1", 0).await?;
+    let one = closed_loop(system, pool, plan, &fast).await?;
+    let label = format!(
+        "(2) e2e jobs/s, zero latency, 1 worker, {} requests, {} in flight",
+        plan.requests, plan.concurrency
+    );
+    report.info(&label, one.figure.clone(), Some(one.jobs));
+    let ratio = one.jobs / limit;
+    report.add(
+        "    ratio to the two-hop limit",
+        format!("{ratio:.2}"),
+        Some(ratio),
+        ">= 0.5",
+        Verdict::of(ratio >= 0.5),
+    );
+    report.info(
+        "    CPU during (2) (100% = one core)",
+        one.cpu.clone(),
+        None,
+    );
+    let commits = one.commits_per_job;
+    report.info(
+        "    PostgreSQL commits per job in (2)",
+        format!("{commits:.1}"),
+        Some(commits),
+    );
+    // The log is what the figures count; the simulator confirms the accounts exist.
+    let accounts = system.sim_accounts("fast-1").await?;
+    report.info(
+        "    accounts the simulator holds after (2)",
+        accounts.to_string(),
+        Some(accounts as f64),
+    );
+    Ok(one)
+}
+
+/// (5): a second worker process joins (worker-3; worker-2 replaced worker-1 in (3)),
+/// and the closed loop again, against `one_worker_jobs` of (2).
+pub async fn two_workers(
+    system: &mut System,
+    pool: &PgPool,
+    plan: &Plan,
+    one_worker_jobs: f64,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    system.start_component("worker-3", "worker").await?;
+    let fast_two = system.integration("fast-2", 0).await?;
+    let two = closed_loop(system, pool, plan, &fast_two).await?;
+    report.info(
+        "(5) e2e jobs/s, zero latency, 2 workers",
+        two.figure.clone(),
+        Some(two.jobs),
+    );
+    report.info(
+        "    2 workers / 1 worker",
+        format!("{:.2}", two.jobs / one_worker_jobs),
+        Some(two.jobs / one_worker_jobs),
+    );
+    report.info("    CPU during (5) (100% = one core)", two.cpu, None);
+    let commits = two.commits_per_job;
+    report.info(
+        "    PostgreSQL commits per job in (5)",
+        format!("{commits:.1}"),
+        Some(commits),
+    );
+    Ok(())
+}
+
 /// Three thousand requests queued while no worker runs, then one fresh worker drains
 /// them: the rate between its first and last log entry is the worker's, not the api's.
 pub async fn slow_service(

@@ -1,17 +1,16 @@
 //! The system under test: `provisioner sim`, `serve --components api,relay`, a projector
 //! and one or more workers, each its own process on the bench database and prefix.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
+use provisioner_test_support::processes::{free_port, ApiClient, Launcher, Process, SimAdmin};
 use serde_json::{json, Value};
 
 use crate::diagnose::open_fds;
 use crate::env::Env;
-use crate::load::ApiClient;
-use crate::process::{free_port, wait_ready, Process};
+use crate::procfs::peak_rss_kib;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Deliveries a worker holds at once: high enough that 100 ms at the service does not
@@ -19,15 +18,9 @@ const READY_TIMEOUT: Duration = Duration::from_secs(60);
 pub const WORKER_PREFETCH: &str = "1000";
 
 pub struct System {
-    binary: PathBuf,
-    log_dir: PathBuf,
-    database_url: String,
-    amqp_url: String,
-    prefix: String,
-    pub client: reqwest::Client,
-    pub api: String,
-    pub sim: String,
-    pub token: String,
+    launcher: Launcher,
+    api: ApiClient,
+    sim: SimAdmin,
     pub processes: Vec<Process>,
     /// Processes already stopped, read just before they were.
     pub retired: Vec<Reading>,
@@ -44,8 +37,8 @@ pub struct Reading {
 impl Reading {
     pub fn of(process: &Process) -> Self {
         Self {
-            name: process.name.clone(),
-            rss_kib: process.peak_rss_kib(),
+            name: process.name().to_owned(),
+            rss_kib: peak_rss_kib(process.pid()),
             fds: open_fds(process.pid()),
         }
     }
@@ -53,108 +46,62 @@ impl Reading {
 
 impl System {
     pub async fn start(binary: &Path, env: &Env, log_dir: &Path) -> anyhow::Result<Self> {
-        let status = Command::new(binary)
-            .arg("migrate")
-            .env("DATABASE_URL", &env.database_url)
-            .env("PROVISIONER_LOG_FORMAT", "text")
-            .status()
-            .context("running provisioner migrate")?;
-        if !status.success() {
-            bail!("provisioner migrate failed: {status}");
-        }
-        let output = Command::new(binary)
-            .args(["tenants", "create", "--name", "Bench"])
-            .env("DATABASE_URL", &env.database_url)
-            .output()
+        let launcher = Launcher::new(binary, &env.database_url, &env.amqp_url, log_dir)
+            .env("PROVISIONER_AMQP_PREFIX", &env.prefix)
+            .env("PROVISIONER_PREFETCH", WORKER_PREFETCH)
+            .env("PROVISIONER_LOG_FORMAT", "text");
+        launcher.migrate()?;
+        let tenant = launcher
+            .create_tenant("Bench")
             .context("creating the bench tenant")?;
-        let tenant: Value = serde_json::from_slice(&output.stdout)
-            .with_context(|| format!("tenants create printed {:?}", output.stdout))?;
-        let token = tenant["token"].as_str().context("no token")?.to_owned();
-
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(256)
             .build()?;
-        let sim_port = free_port()?;
-        let api_port = free_port()?;
+        let sim_listen = format!("127.0.0.1:{}", free_port()?);
+        let api_listen = format!("127.0.0.1:{}", free_port()?);
         let mut system = Self {
-            binary: binary.to_owned(),
-            log_dir: log_dir.to_owned(),
-            database_url: env.database_url.clone(),
-            amqp_url: env.amqp_url.clone(),
-            prefix: env.prefix.clone(),
-            client,
-            api: format!("http://127.0.0.1:{api_port}"),
-            sim: format!("http://127.0.0.1:{sim_port}"),
-            token,
+            api: ApiClient::new(client.clone(), &api_listen, tenant.token),
+            sim: SimAdmin::new(client, &sim_listen),
+            launcher,
             processes: Vec::new(),
             retired: Vec::new(),
         };
-        let mut sim = Command::new(binary);
-        sim.args(["sim", "--listen", &format!("127.0.0.1:{sim_port}")]);
-        system
-            .add(Process::spawn("sim", sim, log_dir)?, "/_sim/workspaces/-")
-            .await?;
-        let api = system.serve("api+relay", "api,relay", api_port)?;
-        system.add(api, "/readyz").await?;
+        let sim = system.launcher.sim("sim", &sim_listen)?;
+        let sim_ready = format!("{}/_sim/workspaces/-", system.sim.base);
+        system.add(sim, &sim_ready).await?;
+        let api = system
+            .launcher
+            .serve("api+relay", "api,relay", &api_listen)?;
+        let api_ready = format!("{}/readyz", system.api.api);
+        system.add(api, &api_ready).await?;
         system.start_component("projector", "projector").await?;
         system.start_component("worker-1", "worker").await?;
         Ok(system)
     }
 
-    fn serve(&self, name: &str, components: &str, port: u16) -> anyhow::Result<Process> {
-        let mut command = Command::new(&self.binary);
-        command
-            .args(["serve", "--components", components])
-            .env("DATABASE_URL", &self.database_url)
-            .env("AMQP_URL", &self.amqp_url)
-            .env("PROVISIONER_AMQP_PREFIX", &self.prefix)
-            .env("PROVISIONER_ALLOW_PRIVATE_NETWORKS", "true")
-            .env("PROVISIONER_LISTEN", format!("127.0.0.1:{port}"))
-            .env("PROVISIONER_PREFETCH", WORKER_PREFETCH);
-        Process::spawn(name, command, &self.log_dir)
-    }
-
     /// Starts a process that runs `components`, listening only for health and metrics.
     pub async fn start_component(&mut self, name: &str, components: &str) -> anyhow::Result<()> {
-        let port = free_port()?;
-        let process = self.serve(name, components, port)?;
-        let base = format!("http://127.0.0.1:{port}");
-        let mut process = process;
-        wait_ready(
-            &mut process,
-            &self.client,
-            &format!("{base}/readyz"),
-            READY_TIMEOUT,
-        )
-        .await?;
-        self.processes.push(process);
-        Ok(())
+        let listen = format!("127.0.0.1:{}", free_port()?);
+        let process = self.launcher.serve(name, components, &listen)?;
+        self.add(process, &format!("http://{listen}/readyz")).await
     }
 
-    async fn add(&mut self, mut process: Process, ready_path: &str) -> anyhow::Result<()> {
-        let base = if process.name == "sim" {
-            &self.sim
-        } else {
-            &self.api
-        };
-        let url = format!("{base}{ready_path}");
-        wait_ready(&mut process, &self.client, &url, READY_TIMEOUT).await?;
+    async fn add(&mut self, mut process: Process, ready_url: &str) -> anyhow::Result<()> {
+        process
+            .wait_ready(&self.api.client, ready_url, READY_TIMEOUT)
+            .await?;
         self.processes.push(process);
         Ok(())
     }
 
     pub fn api_client(&self) -> ApiClient {
-        ApiClient {
-            client: self.client.clone(),
-            api: self.api.clone(),
-            token: self.token.clone(),
-        }
+        self.api.clone()
     }
 
     /// Stops the process named `name` (SIGKILL: its unacked deliveries go back to the
     /// queue), keeping its peak RSS for the report.
     pub fn stop(&mut self, name: &str) {
-        if let Some(index) = self.processes.iter().position(|p| p.name == name) {
+        if let Some(index) = self.processes.iter().position(|p| p.name() == name) {
             let process = self.processes.remove(index);
             self.retired.push(Reading::of(&process));
         }
@@ -162,39 +109,26 @@ impl System {
 
     /// Fails if any process has died, so a figure never comes from a half-dead system.
     pub fn check_alive(&mut self) -> anyhow::Result<()> {
-        self.processes.iter_mut().try_for_each(Process::check_alive)
+        for process in &mut self.processes {
+            process.check_alive()?;
+        }
+        Ok(())
     }
 
     /// A SCIM workspace in the simulator with `latency_ms` on every answer, and an
     /// integration on it; returns the integration id.
     pub async fn integration(&self, workspace: &str, latency_ms: u64) -> anyhow::Result<String> {
         let secret = format!("bench-{workspace}");
-        self.client
-            .put(format!("{}/_sim/workspaces/{workspace}", self.sim))
-            .json(&json!({"token": secret}))
-            .send()
-            .await?
-            .error_for_status()?;
-        self.client
-            .put(format!("{}/_sim/workspaces/{workspace}/faults", self.sim))
-            .json(&json!({"latency_ms": latency_ms}))
-            .send()
-            .await?
-            .error_for_status()?;
-        let created: Value = self
-            .client
-            .post(format!("{}/v1/integrations", self.api))
-            .bearer_auth(&self.token)
-            .json(&json!({"service": "scim", "workspace": workspace,
-                          "base_url": format!("{}/scim/{workspace}/v2", self.sim),
-                          "credentials": {"token": secret}}))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
+        self.sim
+            .put_workspace(workspace, &json!({"token": secret}))
             .await?;
-        let id = created["id"].as_str().context("integration without id")?;
-        Ok(id.to_owned())
+        self.sim
+            .set_faults(workspace, &json!({"latency_ms": latency_ms}))
+            .await?;
+        let body = json!({"service": "scim", "workspace": workspace,
+                          "base_url": format!("{}/scim/{workspace}/v2", self.sim.base),
+                          "credentials": {"token": secret}});
+        Ok(self.api.create_integration(&body).await?)
     }
 
     /// A SCIM workspace in the simulator with `faults`, and an integration on it paced
@@ -206,43 +140,21 @@ impl System {
         per_second: f64,
     ) -> anyhow::Result<String> {
         let id = self.integration(workspace, 0).await?;
-        self.client
-            .put(format!("{}/_sim/workspaces/{workspace}/faults", self.sim))
-            .json(faults)
-            .send()
-            .await?
-            .error_for_status()?;
-        self.client
-            .patch(format!("{}/v1/integrations/{id}", self.api))
-            .bearer_auth(&self.token)
-            .json(&json!({"requests_per_second": per_second}))
-            .send()
-            .await?
-            .error_for_status()?;
+        self.sim.set_faults(workspace, faults).await?;
+        self.api
+            .update_integration(&id, &json!({"requests_per_second": per_second}))
+            .await?;
         Ok(id)
     }
 
     /// A document of the simulator's admin API, such as a workspace's stats.
     pub async fn sim_get(&self, path: &str) -> anyhow::Result<Value> {
-        let answer = self
-            .client
-            .get(format!("{}{path}", self.sim))
-            .send()
-            .await?
-            .error_for_status()?;
-        Ok(answer.json().await?)
+        Ok(self.sim.get(path).await?)
     }
 
     /// Accounts the simulator holds in `workspace`: a check that the log is not lying.
     pub async fn sim_accounts(&self, workspace: &str) -> anyhow::Result<u64> {
-        let stats: Value = self
-            .client
-            .get(format!("{}/_sim/workspaces/{workspace}", self.sim))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let stats = self.sim.stats(workspace).await?;
         stats["accounts"].as_u64().context("stats without accounts")
     }
 }

@@ -3,7 +3,6 @@
 //! fails and lies, workers are SIGKILLed and the broker and database restart.
 
 mod nodes;
-mod process;
 mod report;
 mod scenario;
 mod system;

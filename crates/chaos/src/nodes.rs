@@ -6,12 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use provisioner_test_support::processes::free_port;
 use tokio::process::Command;
-
-pub fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
-}
 
 fn is_root() -> bool {
     std::fs::metadata("/proc/self")

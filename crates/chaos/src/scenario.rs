@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use provisioner_test_support::processes::ApiClient;
 use rand::seq::SliceRandom;
 use rand::Rng;
 use serde_json::{json, Value};
@@ -150,29 +151,19 @@ impl Scenario {
             self.claim_lease_seconds,
         )
         .await?;
-        let faults = self.faults();
-        let retry = self.retry();
-        let mut targets = Vec::new();
-        for index in 0..self.integrations {
-            let service = SERVICES[index % SERVICES.len()];
-            targets.push(system.add_target(index, service, &faults, &retry).await?);
-        }
+        let targets = self.add_targets(&system).await?;
         let pool = PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy(&database_url)?;
 
         let started = Instant::now();
+        let api = system.api.clone();
         let system = AsyncMutex::new(system);
         let accepted = Arc::new(Mutex::new(HashMap::<usize, String>::new()));
         let submitted = Arc::new(AtomicUsize::new(0));
         let events = Mutex::new(Vec::new());
-        let client = system.lock().await.client.clone();
-        let (api, token) = {
-            let system = system.lock().await;
-            (system.api.clone(), system.token.clone())
-        };
-        let submit = submit_all(self, &client, &api, &token, &targets, &accepted, &submitted);
+        let submit = submit_all(self, &api, &targets, &accepted, &submitted);
         let chaos = self.cause_trouble(&system, &rabbit, &postgres, &submitted, &events, started);
         let (submit_outcome, chaos_outcome) = tokio::join!(submit, chaos);
         submit_outcome?;
@@ -189,19 +180,7 @@ impl Scenario {
         report.drain_time = drain_time;
         report.drained = drained;
         report.count(&pool, &accepted).await?;
-        for target in &targets {
-            let stats = system.sim_stats(&target.sim_workspace).await?;
-            report.duplicate_accounts_at_service +=
-                stats["duplicate_accounts"].as_u64().unwrap_or(0);
-            report.accounts_at_service += stats["accounts"].as_u64().unwrap_or(0);
-            for key in stats["duplicated_keys"].as_array().into_iter().flatten() {
-                let key = key.as_str().unwrap_or_default();
-                report.duplicated_keys.push(format!(
-                    "{} ({}) {key}",
-                    target.sim_workspace, target.service
-                ));
-            }
-        }
+        count_at_the_service(&mut report, &system, &targets).await?;
         report.dead_letter_messages = rabbit
             .queue_depths()
             .await?
@@ -212,6 +191,19 @@ impl Scenario {
         report.exited_on_their_own = system.exited_on_their_own();
         pool.close().await;
         Ok(report)
+    }
+
+    /// The integrations, spread over the services in turn, each on a workspace of its
+    /// own with the run's faults.
+    async fn add_targets(&self, system: &System) -> anyhow::Result<Vec<Target>> {
+        let faults = self.faults();
+        let retry = self.retry();
+        let mut targets = Vec::new();
+        for index in 0..self.integrations {
+            let service = SERVICES[index % SERVICES.len()];
+            targets.push(system.add_target(index, service, &faults, &retry).await?);
+        }
+        Ok(targets)
     }
 
     /// Kills and restarts at random moments while the requests go in: each waits until
@@ -255,9 +247,9 @@ impl Scenario {
                             .context("no workers")?
                     };
                     system.workers[index].kill();
-                    let killed = system.workers[index].name.clone();
+                    let killed = system.workers[index].name().to_owned();
                     let replacement = system.start_worker()?;
-                    let name = replacement.name.clone();
+                    let name = replacement.name().to_owned();
                     system.workers[index] = replacement;
                     format!("SIGKILL {killed}; started {name}")
                 }
@@ -287,13 +279,32 @@ enum Trouble {
     RestartPostgres,
 }
 
+/// What the simulator holds: the accounts, and any made twice, across every target.
+async fn count_at_the_service(
+    report: &mut Report,
+    system: &System,
+    targets: &[Target],
+) -> anyhow::Result<()> {
+    for target in targets {
+        let stats = system.sim.stats(&target.sim_workspace).await?;
+        report.duplicate_accounts_at_service += stats["duplicate_accounts"].as_u64().unwrap_or(0);
+        report.accounts_at_service += stats["accounts"].as_u64().unwrap_or(0);
+        for key in stats["duplicated_keys"].as_array().into_iter().flatten() {
+            let key = key.as_str().unwrap_or_default();
+            report.duplicated_keys.push(format!(
+                "{} ({}) {key}",
+                target.sim_workspace, target.service
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Sends every request, each with its own idempotency key, and sends it again after
 /// any answer but 202 that could be an outage, so that every request is accepted once.
 async fn submit_all(
     scenario: &Scenario,
-    client: &reqwest::Client,
-    api: &str,
-    token: &str,
+    api: &ApiClient,
     targets: &[Target],
     accepted: &Mutex<HashMap<usize, String>>,
     submitted: &AtomicUsize,
@@ -308,7 +319,7 @@ async fn submit_all(
             let target = &targets[n % targets.len()];
             let body = json!({"integration_id": target.integration_id,
                               "account": account(target.service, n)});
-            let id = submit_one(client, api, token, n, &body).await?;
+            let id = submit_one(api, n, &body).await?;
             accepted.lock().map(|mut a| a.insert(n, id)).ok();
             submitted.fetch_add(1, Ordering::Relaxed);
         }
@@ -317,18 +328,13 @@ async fn submit_all(
     Ok(())
 }
 
-async fn submit_one(
-    client: &reqwest::Client,
-    api: &str,
-    token: &str,
-    n: usize,
-    body: &Value,
-) -> anyhow::Result<String> {
+async fn submit_one(api: &ApiClient, n: usize, body: &Value) -> anyhow::Result<String> {
     let give_up = Instant::now() + Duration::from_secs(300);
     loop {
-        let response = client
-            .post(format!("{api}/v1/provisioning-requests"))
-            .bearer_auth(token)
+        let response = api
+            .client
+            .post(format!("{}/v1/provisioning-requests", api.api))
+            .bearer_auth(&api.token)
             .header("Idempotency-Key", format!("chaos-{n}"))
             .json(body)
             .send()

@@ -1,11 +1,14 @@
 //! What every test against real services needs: a database of its own, broker names of
-//! its own, and a way to wait for something without fixed sleeps.
+//! its own, and a way to wait for something without fixed sleeps; and, in
+//! [`processes`], the real binary run as child processes.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use sqlx::{Connection, Executor, PgConnection};
 use uuid::Uuid;
+
+pub mod processes;
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://provisioner:provisioner@127.0.0.1:5432/postgres";
 pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";

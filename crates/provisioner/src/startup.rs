@@ -86,6 +86,15 @@ pub fn catalog(settings: &Settings) -> anyhow::Result<Catalog> {
     Ok(Catalog::new(http))
 }
 
+/// What every component of one process shares: one pool, one publisher, one catalog.
+struct Shared {
+    store: provisioner_store::Store,
+    publisher: Arc<Publisher>,
+    catalog: Arc<Catalog>,
+    intake: Intake,
+    topology: Topology,
+}
+
 /// Runs the chosen components until `shutdown` is cancelled and each has drained.
 /// `listener` is required when the api runs.
 pub async fn serve(
@@ -94,6 +103,9 @@ pub async fn serve(
     listener: Option<TcpListener>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    if components.api && listener.is_none() {
+        anyhow::bail!("the api needs a listener");
+    }
     let store = settings.store(settings.db_max_connections)?;
     if settings.credential_keys.is_none() {
         tracing::warn!(
@@ -111,6 +123,75 @@ pub async fn serve(
     crate::telemetry::metrics();
     let services: Vec<_> = catalog.services().iter().map(|s| s.key).collect();
     crate::first_scrape::register(&services, &topology);
+    let shared = Shared {
+        intake: Intake::new(store.clone(), publisher.clone(), catalog.clone()),
+        store,
+        publisher,
+        catalog,
+        topology,
+    };
+    let mut tasks = JoinSet::new();
+    if let Some(listener) = listener {
+        spawn_listener(&shared, components, listener, &shutdown, &mut tasks);
+    }
+    spawn_background(settings, &shared, components, &shutdown, &mut tasks);
+    while tasks.join_next().await.is_some() {}
+    shared.publisher.close().await;
+    shared.store.close().await;
+    Ok(())
+}
+
+/// The api, or without it only health, readiness and metrics: every process listens.
+fn spawn_listener(
+    shared: &Shared,
+    components: Components,
+    listener: TcpListener,
+    shutdown: &CancellationToken,
+    tasks: &mut JoinSet<()>,
+) {
+    let Shared {
+        store,
+        publisher,
+        catalog,
+        intake,
+        ..
+    } = shared;
+    let state = AppState {
+        store: store.clone(),
+        publisher: publisher.clone(),
+        catalog: catalog.clone(),
+        intake: intake.clone(),
+        requests: Requests::new(store.clone(), publisher.clone(), catalog.clone()),
+        metrics: Arc::new(crate::telemetry::scrape),
+    };
+    let router = if components.api {
+        provisioner_api::router(state)
+    } else {
+        provisioner_api::ops_router(state)
+    };
+    let shutdown = shutdown.clone();
+    tasks.spawn(async move {
+        if let Err(error) = provisioner_api::serve_router(listener, router, shutdown).await {
+            tracing::error!(error = %error, "listener stopped with an error");
+        }
+    });
+}
+
+/// The relay, the consumers and, where anything consumes, the queue gauges.
+fn spawn_background(
+    settings: &Settings,
+    shared: &Shared,
+    components: Components,
+    shutdown: &CancellationToken,
+    tasks: &mut JoinSet<()>,
+) {
+    let Shared {
+        store,
+        publisher,
+        catalog,
+        intake,
+        topology,
+    } = shared;
     let consumer = |name: &str, queue: String| ConsumerSpec {
         url: settings.amqp_url.clone(),
         name: name.to_owned(),
@@ -118,34 +199,6 @@ pub async fn serve(
         prefetch: settings.prefetch,
         drain_timeout: settings.drain_timeout(),
     };
-
-    let intake = Intake::new(store.clone(), publisher.clone(), catalog.clone());
-    let mut tasks = JoinSet::new();
-    if components.api && listener.is_none() {
-        anyhow::bail!("the api needs a listener");
-    }
-    if let Some(listener) = listener {
-        let state = AppState {
-            store: store.clone(),
-            publisher: publisher.clone(),
-            catalog: catalog.clone(),
-            intake: intake.clone(),
-            requests: Requests::new(store.clone(), publisher.clone(), catalog.clone()),
-            metrics: Arc::new(crate::telemetry::scrape),
-        };
-        // Without the api, the listener still answers health, readiness and metrics.
-        let router = if components.api {
-            provisioner_api::router(state)
-        } else {
-            provisioner_api::ops_router(state)
-        };
-        let shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            if let Err(error) = provisioner_api::serve_router(listener, router, shutdown).await {
-                tracing::error!(error = %error, "listener stopped with an error");
-            }
-        });
-    }
     let claim_lease = std::time::Duration::from_secs(settings.claim_lease_seconds.max(4));
     if components.relay {
         tasks.spawn(provisioner_relay::run(
@@ -186,8 +239,4 @@ pub async fn serve(
             shutdown.clone(),
         ));
     }
-    while tasks.join_next().await.is_some() {}
-    publisher.close().await;
-    store.close().await;
-    Ok(())
 }

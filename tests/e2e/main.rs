@@ -36,6 +36,7 @@ mod secrets;
 mod shutdown;
 mod slack;
 mod spec_agreement;
+mod standard_webhooks;
 mod store_refusals;
 mod tenancy;
 mod tokens;

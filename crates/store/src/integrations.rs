@@ -1,12 +1,13 @@
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
-use provisioner_core::retry::{Jitter, RetryOverride};
+use provisioner_core::retry::RetryOverride;
 use provisioner_core::{IntegrationId, IntegrationStatus, TenantId};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::credentials::{Credentials, StoredCredentials};
+pub(crate) use crate::integration_rows::{
+    IntegrationRow, RawIntegrationRow, RetryColumns, COLUMNS,
+};
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -58,113 +59,6 @@ pub struct Integration {
     pub created_at: DateTime<Utc>,
 }
 
-/// The row as stored: credentials sealed (or, for rows older than sealing, plain until
-/// `seal_credentials` runs).
-#[derive(sqlx::FromRow)]
-pub(crate) struct RawIntegrationRow {
-    id: Uuid,
-    tenant_id: Uuid,
-    service: String,
-    workspace: String,
-    base_url: Option<String>,
-    credentials: Option<Value>,
-    sealed_credentials: Option<Vec<u8>>,
-    credentials_key: Option<String>,
-    status: String,
-    status_reason: Option<String>,
-    requests_per_second: Option<f64>,
-    max_attempts: Option<i32>,
-    retry_base_delay_ms: Option<i32>,
-    retry_max_delay_ms: Option<i32>,
-    retry_jitter: Option<String>,
-    retry_deadline_seconds: Option<i32>,
-    auth_failures: i32,
-    status_changed_at: DateTime<Utc>,
-    max_concurrent_calls: Option<i32>,
-    checked_at: DateTime<Utc>,
-    created_at: DateTime<Utc>,
-}
-
-/// The row with its values decoded, its credentials still as stored.
-pub(crate) struct IntegrationRow {
-    raw: RawIntegrationRow,
-    status: IntegrationStatus,
-    credentials: StoredCredentials,
-}
-
-impl TryFrom<RawIntegrationRow> for IntegrationRow {
-    type Error = StoreError;
-
-    fn try_from(mut raw: RawIntegrationRow) -> Result<Self, StoreError> {
-        let status = StoreError::decode(
-            "status",
-            &raw.status,
-            &IntegrationStatus::ALL,
-            IntegrationStatus::as_str,
-        )?;
-        let credentials = match (
-            raw.sealed_credentials.take(),
-            raw.credentials_key.take(),
-            raw.credentials.take(),
-        ) {
-            (Some(bytes), Some(key_id), _) => StoredCredentials::Sealed { key_id, bytes },
-            (_, _, Some(plain)) => StoredCredentials::Plain(plain),
-            _ => StoredCredentials::Missing,
-        };
-        Ok(Self {
-            raw,
-            status,
-            credentials,
-        })
-    }
-}
-
-impl RawIntegrationRow {
-    fn retry(&self) -> RetryOverride {
-        let millis = |ms: Option<i32>| {
-            ms.and_then(|ms| u64::try_from(ms).ok())
-                .map(Duration::from_millis)
-        };
-        RetryOverride {
-            max_attempts: self.max_attempts.and_then(|n| u32::try_from(n).ok()),
-            base_delay: millis(self.retry_base_delay_ms),
-            max_delay: millis(self.retry_max_delay_ms),
-            jitter: self.retry_jitter.as_deref().and_then(Jitter::parse),
-            deadline: self
-                .retry_deadline_seconds
-                .and_then(|s| u64::try_from(s).ok())
-                .map(Duration::from_secs),
-        }
-    }
-}
-
-/// The override as the columns hold it; the API bounds every value well inside `i32`.
-struct RetryColumns {
-    max_attempts: Option<i32>,
-    base_delay_ms: Option<i32>,
-    max_delay_ms: Option<i32>,
-    jitter: Option<&'static str>,
-    deadline_seconds: Option<i32>,
-}
-
-impl From<&RetryOverride> for RetryColumns {
-    fn from(retry: &RetryOverride) -> Self {
-        let millis =
-            |d: Option<Duration>| d.map(|d| i32::try_from(d.as_millis()).unwrap_or(i32::MAX));
-        Self {
-            max_attempts: retry
-                .max_attempts
-                .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
-            base_delay_ms: millis(retry.base_delay),
-            max_delay_ms: millis(retry.max_delay),
-            jitter: retry.jitter.map(Jitter::as_str),
-            deadline_seconds: retry
-                .deadline
-                .map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX)),
-        }
-    }
-}
-
 // Credentials must never reach a log line, even through a stray `{:?}`.
 impl std::fmt::Debug for Integration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -185,12 +79,6 @@ impl Integration {
         self.status
     }
 }
-
-pub(crate) const COLUMNS: &str =
-    "id, tenant_id, service, workspace, base_url, credentials, sealed_credentials, \
-     credentials_key, status, status_reason, requests_per_second, max_attempts, \
-     retry_base_delay_ms, retry_max_delay_ms, retry_jitter, retry_deadline_seconds, \
-     auth_failures, status_changed_at, max_concurrent_calls, checked_at, created_at";
 
 impl Store {
     pub(crate) fn open_row(&self, row: RawIntegrationRow) -> Result<Integration, StoreError> {

@@ -8,6 +8,7 @@ mod credentials;
 mod employees;
 mod error;
 mod hr;
+mod integration_rows;
 mod integrations;
 mod log;
 mod marks;

@@ -81,6 +81,7 @@ def main():
                         for service, i in integrations.items())
     print(f"""
 provisioner is running: api {API}, SaaS simulator {SIM}
+Console: open {API}/ in a browser and paste the token below.
 Demo tenant token (every scope):
 
   export TOKEN={token}

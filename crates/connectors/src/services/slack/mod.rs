@@ -149,4 +149,19 @@ mod tests {
             "401 from the service: invalid_authentication"
         );
     }
+
+    #[test]
+    fn a_400_describing_a_taken_value_is_a_conflict_with_or_without_a_detail() {
+        let taken = |description: &str| {
+            is_taken(&answer(
+                400,
+                json!({"Errors": {"description": description, "code": 400}}),
+            ))
+        };
+        assert!(taken("username_taken"));
+        assert!(taken("email_taken (email=ada@example.com)"));
+        assert!(!taken("username_not_allowed (user=ada)"));
+        assert!(!taken("invalid_email"));
+        assert!(is_taken(&answer(409, json!({}))));
+    }
 }

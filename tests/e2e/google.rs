@@ -1,7 +1,8 @@
 //! Google Workspace users through the whole system, against the simulated Directory API
 //! and the token endpoint the service account names.
 
-use provisioner_sim::WorkspaceSetup;
+use provisioner_core::quarantine::AUTH_FAILURES_BEFORE_ERROR;
+use provisioner_sim::{Faults, WorkspaceSetup};
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
@@ -69,5 +70,36 @@ async fn a_google_user_created_twice_is_adopted_the_second_time_with_one_account
     let stats = app.sim.stats("acme-google").unwrap();
     assert_eq!(stats.accounts, 1, "adopted, not duplicated");
     assert_eq!(stats.create_calls_by_user_name["grace@acme.example"], 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn emails_taken_where_the_integration_cannot_see_fail_as_conflicts_and_never_set_it_aside() {
+    let app = spawn_app().await;
+    let integration_id = google_integration(&app).await;
+    let taken: Vec<String> = (1..=AUTH_FAILURES_BEFORE_ERROR)
+        .map(|n| format!("taken{n}@acme.example"))
+        .collect();
+    let faults = Faults {
+        taken_elsewhere: taken.clone(),
+        ..Faults::default()
+    };
+    app.sim.set_faults("acme-google", faults).unwrap();
+
+    for email in &taken {
+        let request = app.provision(&integration_id, person(email)).await;
+        assert_eq!(request["state"], "failed", "{request}");
+        assert_eq!(request["error"]["code"], "conflict", "{request}");
+        assert_eq!(request["attempt_history"].as_array().map(Vec::len), Some(1));
+    }
+
+    let integration: Value = app
+        .get(&format!("/v1/integrations/{integration_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(integration["status"], "ok", "{integration}");
+    assert_eq!(integration["auth_failures"], 0, "{integration}");
     app.stop().await;
 }

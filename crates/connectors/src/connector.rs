@@ -49,6 +49,17 @@ pub trait Connector: Send + Sync {
         account: &Map<String, Value>,
     ) -> Result<Option<String>, ConnectorFailure>;
 
+    /// Looks up the account a create was just refused for as a conflict. A service may
+    /// refuse that lookup for a reason of the account's own (it is held where the
+    /// integration cannot see), which its connector reads here.
+    async fn find_after_conflict(
+        &self,
+        target: &IntegrationTarget,
+        account: &Map<String, Value>,
+    ) -> Result<Option<String>, ConnectorFailure> {
+        self.find(target, account).await
+    }
+
     /// Creates the account.
     async fn create(
         &self,

@@ -24,7 +24,7 @@ pub async fn provision(
     }
     match connector.create(target, account).await? {
         CreateAnswer::Created { external_id } => Ok(ProvisionOutcome::Created { external_id }),
-        CreateAnswer::Conflict => match connector.find(target, account).await? {
+        CreateAnswer::Conflict => match connector.find_after_conflict(target, account).await? {
             Some(external_id) => {
                 tracing::info!(workspace = %target.workspace, external_id, "adopted an account after a conflict");
                 Ok(ProvisionOutcome::AlreadyExists { external_id })

@@ -24,6 +24,8 @@ pub(crate) struct ScimError {
     scim_type: Option<&'static str>,
     detail: String,
     retry_after_secs: Option<u64>,
+    /// Slack's description of a taken value (`username_taken`), for its own shape.
+    taken: Option<&'static str>,
 }
 
 impl ScimError {
@@ -33,6 +35,7 @@ impl ScimError {
             scim_type,
             detail,
             retry_after_secs: None,
+            taken: None,
         }
     }
 
@@ -52,6 +55,11 @@ impl ScimError {
         )
     }
 
+    pub(crate) fn taken(mut self, description: &'static str) -> Self {
+        self.taken = Some(description);
+        self
+    }
+
     pub(crate) fn with_retry_after(mut self, seconds: Option<u64>) -> Self {
         self.retry_after_secs = seconds;
         self
@@ -60,10 +68,14 @@ impl ScimError {
 
 impl ScimError {
     /// Slack's SCIM API answers errors in its own shape, `{"Errors": {"description",
-    /// "code"}}`, not RFC 7644's; `description` replaces the detail when given.
+    /// "code"}}`, not RFC 7644's; `description` replaces the detail when given, and a
+    /// taken value is described in Slack's words.
     pub(crate) fn into_slack(self, description: Option<String>) -> Response {
+        let description = description
+            .or(self.taken.map(str::to_owned))
+            .unwrap_or(self.detail);
         let body = json!({"Errors": {
-            "description": description.unwrap_or(self.detail),
+            "description": description,
             "code": self.status.as_u16(),
         }});
         let mut response = (

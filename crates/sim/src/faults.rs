@@ -57,6 +57,46 @@ pub struct Faults {
     /// handed an id it cannot store (a NUL character, which PostgreSQL text refuses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_id_suffix: Option<String>,
+    /// Answers the workspace gives in the other ways its vendor documents (see
+    /// [`Documented`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documented: Vec<Documented>,
+    /// Emails held by accounts the integration may not see (Google: a user of another
+    /// domain or customer): a create for one answers 409 `duplicate` and its `users.get`
+    /// 403 `forbidden`, as Google answers them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taken_elsewhere: Vec<String>,
+    /// GitHub: people already members of the organization; an invitation for their
+    /// email is refused as "already a part of this organization", and their membership
+    /// is served at `GET /orgs/{org}/memberships/{login}`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<Member>,
+}
+
+/// A documented answer a vendor gives instead of its usual one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Documented {
+    /// A taken unique key is answered 400 instead of the usual status: SCIM with
+    /// `scimType: uniqueness` (RFC 7644 §3.12 pairs it with 409, servers send 400),
+    /// Slack with the description `username_taken`, Graph as `Request_BadRequest`
+    /// without `details`.
+    ConflictAs400,
+    /// Graph: a taken key is answered 409, with no `details`.
+    ConflictAs409,
+    /// Graph: a taken key is reported on `proxyAddresses`, the addresses derived from
+    /// `mail`, without `details`.
+    ProxyAddressesConflict,
+    /// Zoom: `GET /users/{userId}` of an unknown user answers 400 with code 1120
+    /// instead of 404 with code 1001.
+    UnknownUserAs1120,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Member {
+    pub login: String,
+    pub email: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +126,16 @@ pub enum SimError {
 }
 
 impl Faults {
+    pub(crate) fn answers(&self, documented: Documented) -> bool {
+        self.documented.contains(&documented)
+    }
+
+    pub(crate) fn taken_elsewhere(&self, email: &str) -> bool {
+        self.taken_elsewhere
+            .iter()
+            .any(|taken| taken.eq_ignore_ascii_case(email))
+    }
+
     pub(crate) fn check(&self) -> Result<(), SimError> {
         if self.create_allowance.is_some_and(|a| !a.is_valid()) {
             return Err(SimError::InvalidAllowance);

@@ -1,10 +1,11 @@
 //! GitHub organization invitations, as `api.github.com` serves them: `GET /orgs/{org}`,
-//! `GET|POST /orgs/{org}/invitations`. The organization in the path names the
+//! `GET|POST /orgs/{org}/invitations`, `GET /orgs/{org}/memberships/{username}`. The organization in the path names the
 //! workspace; the token must be the one set up for it. Errors are GitHub's
 //! `{"message", "errors", "documentation_url", "status"}`.
 //!
 //! An email with a pending invitation is refused with 422 and an error on the
-//! invitation's `data`, as GitHub refuses an invitee who is already a member. Injected
+//! invitation's `data`; so is the email of a member (`Faults::members`), in GitHub's
+//! words "Invitee is already a part of this organization". Injected
 //! 403/429 failures are secondary rate limits carrying `retry-after`, or primary ones
 //! (`x-ratelimit-remaining: 0`, `x-ratelimit-reset`) when `fail_reason` is `"primary"`.
 
@@ -142,6 +143,18 @@ fn invite_in(entry: &mut Workspace, body: &[u8]) -> Response {
     if !ROLES.contains(&role) {
         return validation_failed("role", "invalid", "role is not included in the list");
     }
+    if entry
+        .faults
+        .members
+        .iter()
+        .any(|member| member.email.eq_ignore_ascii_case(&email))
+    {
+        return validation_failed(
+            "data",
+            "unprocessable",
+            "Invitee is already a part of this organization",
+        );
+    }
     if entry.holds_key(&email) {
         return validation_failed(
             "data",
@@ -235,6 +248,29 @@ pub(crate) async fn invitations(
             .take(per_page)
             .collect();
         Json(listed).into_response()
+    })
+    .await
+}
+
+/// `GET /orgs/{org}/memberships/{username}`: an active membership of a member, else 404
+/// (<https://docs.github.com/rest/orgs/members#get-organization-membership-for-a-user>).
+pub(crate) async fn membership(
+    State(sim): State<Simulator>,
+    Path((org, username)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    answer(&sim, &org, &headers, Call::Other, |entry| {
+        let mut members = entry.faults.members.iter().enumerate();
+        match members.find(|(_, member)| member.login.eq_ignore_ascii_case(&username)) {
+            Some((index, member)) => Json(json!({
+                "state": "active",
+                "role": "member",
+                "organization": {"login": org},
+                "user": {"login": member.login, "id": 500 + index as u64},
+            }))
+            .into_response(),
+            None => error(StatusCode::NOT_FOUND, "Not Found", None),
+        }
     })
     .await
 }

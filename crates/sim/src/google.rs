@@ -197,6 +197,12 @@ pub(crate) async fn get(
         unauthorized,
         |entry| match entry.user(&key).or_else(|| entry.user_by_key(&key)) {
             Some(user) => Json(user.clone()).into_response(),
+            // A user outside the admin's domain or customer is not shown.
+            None if entry.faults.taken_elsewhere(&key) => error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Not Authorized to access this resource/api",
+            ),
             None => error(
                 StatusCode::NOT_FOUND,
                 "notFound",
@@ -263,7 +269,7 @@ fn insert_in(entry: &mut Workspace, body: &[u8]) -> Response {
         Ok(names) => names,
         Err((reason, message)) => return error(StatusCode::BAD_REQUEST, reason, message),
     };
-    if entry.holds_key(&email) {
+    if entry.holds_key(&email) || entry.faults.taken_elsewhere(&email) {
         return error(StatusCode::CONFLICT, "duplicate", "Entity already exists.");
     }
     let id = format!("1{:020}", entry.users().len() as u64 + 1);

@@ -40,6 +40,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 pub use allowance::Allowance;
+pub use faults::{Documented, Member};
 pub use setup::{Vendor, WorkspaceSetup};
 pub use state::{FailCreates, Faults, SimError, WorkspaceStats};
 use state::{State, Workspace};
@@ -74,6 +75,10 @@ impl Simulator {
             .route("/scim/v2/Users", get(slack::list).post(slack::create))
             .route("/scim/v2/Users/{id}", get(slack::get))
             .route("/orgs/{org}", get(github::organization))
+            .route(
+                "/orgs/{org}/memberships/{username}",
+                get(github::membership),
+            )
             .route(
                 "/orgs/{org}/invitations",
                 get(github::invitations).post(github::invite),

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use serde_json::{json, Value};
 
+use crate::faults::Documented;
 use crate::gate::answer_by_token;
 use crate::oauth::token_answer;
 use crate::scim::Call;
@@ -213,16 +214,7 @@ fn create_in(entry: &mut Workspace, body: &[u8]) -> Response {
         }
     };
     if entry.holds_key(&upn) {
-        let message =
-            "Another object with the same value for property userPrincipalName already exists.";
-        let details =
-            json!([{"code": "ObjectConflict", "message": message, "target": "userPrincipalName"}]);
-        return error(
-            StatusCode::BAD_REQUEST,
-            "Request_BadRequest",
-            message,
-            Some(details),
-        );
+        return conflict(entry);
     }
     let id = uuid::Uuid::new_v4().to_string();
     let user = json!({
@@ -245,6 +237,28 @@ fn create_in(entry: &mut Workspace, body: &[u8]) -> Response {
         );
     }
     (StatusCode::CREATED, Json(user)).into_response()
+}
+
+/// A taken key, as Graph usually answers it (400 with an `ObjectConflict` detail) or in
+/// the other ways it is seen to: 409, 400 without details, or on `proxyAddresses`.
+fn conflict(entry: &Workspace) -> Response {
+    let message = |property: &str| {
+        format!("Another object with the same value for property {property} already exists.")
+    };
+    let faults = &entry.faults;
+    let (status, property, detailed) = if faults.answers(Documented::ConflictAs409) {
+        (StatusCode::CONFLICT, "userPrincipalName", false)
+    } else if faults.answers(Documented::ProxyAddressesConflict) {
+        (StatusCode::BAD_REQUEST, "proxyAddresses", false)
+    } else if faults.answers(Documented::ConflictAs400) {
+        (StatusCode::BAD_REQUEST, "userPrincipalName", false)
+    } else {
+        (StatusCode::BAD_REQUEST, "userPrincipalName", true)
+    };
+    let message = message(property);
+    let details = detailed
+        .then(|| json!([{"code": "ObjectConflict", "message": message, "target": property}]));
+    error(status, "Request_BadRequest", &message, details)
 }
 
 /// Graph's message for a create missing what it requires (a 400 `Request_BadRequest`),

@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::error::{scim_json, ScimError};
+use crate::faults::Documented;
 use crate::filter::Filter;
 use crate::scim::{answer, base_url, Call};
 use crate::state::{FailCreates, Workspace};
@@ -88,13 +89,18 @@ pub(crate) fn create_in(
     let user_name = posted_user_name(&user)?;
     check_user_name(&user_name).map_err(|detail| ScimError::bad_request("invalidValue", detail))?;
     if entry.holds_key(&user_name) {
+        let detail = format!(
+            "userName {user_name:?} is already taken in this workspace \
+             (user names are compared without regard to case)"
+        );
+        if entry.faults.answers(Documented::ConflictAs400) {
+            let refusal = ScimError::bad_request("uniqueness", detail);
+            return Err(refusal.taken("username_taken"));
+        }
         return Err(ScimError::new(
             StatusCode::CONFLICT,
             Some("uniqueness"),
-            format!(
-                "userName {user_name:?} is already taken in this workspace \
-                 (user names are compared without regard to case)"
-            ),
+            detail,
         ));
     }
 

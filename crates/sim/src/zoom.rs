@@ -2,8 +2,9 @@
 //! token endpoint (`POST /oauth/token?grant_type=account_credentials&account_id=…` with
 //! the app's client credentials as Basic auth). Access tokens name the account's
 //! workspace. Errors are Zoom's `{"code", "message"}`; an email already in the account
-//! is 409 with code 1005, an unknown user 404 with code 1001, a refused token 401 with
-//! code 124 (<https://developers.zoom.us/docs/api/errors>).
+//! is 409 with code 1005, an unknown user 404 with code 1001 (or 400 with code 1120,
+//! as Zoom also answers it), a refused token 401 with code 124
+//! (<https://developers.zoom.us/docs/api/errors>).
 
 use std::collections::HashMap;
 
@@ -15,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+use crate::faults::Documented;
 use crate::gate::answer_by_token;
 use crate::oauth::{basic_credentials, token_answer};
 use crate::scim::Call;
@@ -110,6 +112,11 @@ pub(crate) async fn get_user(
             let user = entry.user(&user_id).or_else(|| entry.user_by_key(&user_id));
             match user {
                 Some(user) => Json(user.clone()).into_response(),
+                None if entry.faults.answers(Documented::UnknownUserAs1120) => error(
+                    StatusCode::BAD_REQUEST,
+                    1120,
+                    &format!("Invalid user: {user_id}. User does not exist."),
+                ),
                 None => error(
                     StatusCode::NOT_FOUND,
                     1001,

@@ -107,11 +107,29 @@ impl<G: TokenGrant> TokenClient<G> {
         target: &IntegrationTarget,
         url: Url,
     ) -> Result<Option<String>, ConnectorFailure> {
+        let not_found = |answer: &Answer| answer.status == StatusCode::NOT_FOUND;
+        self.find_user_unless(target, url, not_found).await
+    }
+
+    /// The id of the user at `url`, or `None` when `absent` reads the answer as saying
+    /// there is no such user, as some vendors say with more than 404.
+    pub(crate) async fn find_user_unless(
+        &self,
+        target: &IntegrationTarget,
+        url: Url,
+        absent: impl Fn(&Answer) -> bool,
+    ) -> Result<Option<String>, ConnectorFailure> {
         let answer = self.send(target, Method::GET, url, None).await?;
-        if answer.status == StatusCode::NOT_FOUND {
+        if absent(&answer) {
             return Ok(None);
         }
-        user_id(&self.success(answer)?, "the user request").map(Some)
+        self.user_in(answer).map(Some)
+    }
+
+    /// The id of the user a user read answered with, or the vendor's reading of its
+    /// refusal.
+    pub(crate) fn user_in(&self, answer: Answer) -> Result<String, ConnectorFailure> {
+        user_id(&self.success(answer)?, "the user request")
     }
 
     /// Creates a user from `body`; `exists` tells a refusal that says the user is there

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use provisioner_connectors::{provision, Catalog, Connector, GitHubConnector, IntegrationTarget};
 use provisioner_core::{ConnectorFailure, ProvisionOutcome};
-use provisioner_sim::{Faults, WorkspaceSetup};
+use provisioner_sim::{Faults, Member, WorkspaceSetup};
 use serde_json::{json, Map, Value};
 
 use crate::helpers::*;
@@ -218,4 +218,84 @@ async fn the_catalog_serves_github_at_api_github_com_unless_overridden() {
     assert_eq!(missing[0].field, "/email");
     let bad_role = json!({"email": "ada@example.com", "role": "owner"});
     assert!(catalog.validate_account("github", &bad_role).is_err());
+}
+
+#[tokio::test]
+async fn a_secondary_limit_answered_403_without_a_wait_is_retried_after_a_minute_not_an_auth_failure(
+) {
+    let saas = github().await;
+    // GitHub's own answer: 403, no retry-after, no x-ratelimit-remaining, and the
+    // sentence "You have exceeded a secondary rate limit…".
+    saas.faults(fail_next_create(403, None));
+    let failure = connector()
+        .create(&target(&saas, GH_TOKEN), &invitee("ada@example.com"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        failure,
+        ConnectorFailure::RateLimited {
+            retry_after: Some(Duration::from_secs(60))
+        }
+    );
+}
+
+fn members(login: &str, email: &str) -> Faults {
+    Faults {
+        members: vec![Member {
+            login: login.into(),
+            email: email.into(),
+        }],
+        ..Faults::default()
+    }
+}
+
+#[tokio::test]
+async fn an_invitee_already_a_member_is_adopted_by_the_membership_of_their_login() {
+    let saas = github().await;
+    saas.faults(members("ada-l", "ada@example.com"));
+    let mut account = invitee("Ada@Example.com");
+    account.insert("login".into(), "ada-l".into());
+    let outcome = provision(&connector(), &target(&saas, GH_TOKEN), &account, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        ProvisionOutcome::AlreadyExists {
+            external_id: "500".into()
+        }
+    );
+    assert_eq!(saas.sim.stats("acme").unwrap().accounts, 0);
+}
+
+#[tokio::test]
+async fn an_invitee_already_a_member_without_a_login_fails_saying_so() {
+    let saas = github().await;
+    saas.faults(members("ada-l", "ada@example.com"));
+    let failure = provision(
+        &connector(),
+        &target(&saas, GH_TOKEN),
+        &invitee("ada@example.com"),
+        false,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(failure.code(), "already_member");
+    assert!(!failure.is_retryable());
+    let cause = failure.to_string();
+    assert!(
+        cause.contains("ada@example.com") && cause.contains("GitHub login"),
+        "{cause}"
+    );
+}
+
+#[tokio::test]
+async fn a_login_that_is_no_member_leaves_a_conflict_unresolved() {
+    let saas = github().await;
+    saas.faults(members("ada-l", "ada@example.com"));
+    let mut account = invitee("ada@example.com");
+    account.insert("login".into(), "someone-else".into());
+    let failure = provision(&connector(), &target(&saas, GH_TOKEN), &account, false)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), "conflict");
 }

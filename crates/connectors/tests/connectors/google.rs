@@ -253,3 +253,30 @@ async fn the_catalog_serves_google_at_admin_googleapis_com_unless_overridden() {
         .unwrap_err();
     assert!(errors.iter().any(|e| e.field == "/subject"), "{errors:?}");
 }
+
+#[tokio::test]
+async fn an_email_taken_where_the_integration_cannot_see_is_a_permanent_conflict_not_an_auth_failure(
+) {
+    let saas = customer().await;
+    saas.faults(Faults {
+        taken_elsewhere: vec!["ada@acme.example".into()],
+        ..Faults::default()
+    });
+    let failure = provision(
+        &connector(),
+        &target(&saas),
+        &person("ada@acme.example"),
+        false,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(failure.code(), "conflict");
+    assert!(
+        matches!(failure, ConnectorFailure::Permanent { .. }),
+        "{failure:?}"
+    );
+    assert!(!failure.is_retryable());
+    assert!(failure.to_string().contains("cannot see"), "{failure}");
+    let stats = saas.sim.stats("acme").unwrap();
+    assert_eq!((stats.create_calls, stats.accounts), (1, 0));
+}

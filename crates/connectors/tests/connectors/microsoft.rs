@@ -6,7 +6,7 @@ use provisioner_connectors::{
     provision, Catalog, Connector, IntegrationTarget, MicrosoftConnector,
 };
 use provisioner_core::{ConnectorFailure, ProvisionOutcome};
-use provisioner_sim::{Faults, WorkspaceSetup};
+use provisioner_sim::{Documented, Faults, WorkspaceSetup};
 use serde_json::{json, Map, Value};
 
 use crate::helpers::*;
@@ -195,4 +195,44 @@ async fn the_catalog_serves_microsoft_365_at_graph_unless_overridden() {
         .unwrap_err();
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["/given_name", "/family_name"]);
+}
+
+/// Graph's conflict answered as `documented`, then resolved by finding the user by UPN.
+async fn a_conflict_answered(documented: Documented) {
+    let saas = tenant().await;
+    saas.faults(Faults {
+        documented: vec![documented],
+        ..Faults::default()
+    });
+    let connector = connector();
+    let target = target(&saas, "secret");
+    let first = provision(&connector, &target, &person("ada@contoso.com"), false)
+        .await
+        .unwrap();
+    let second = provision(&connector, &target, &person("ada@contoso.com"), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        second,
+        ProvisionOutcome::AlreadyExists {
+            external_id: first.external_id().into()
+        },
+        "{documented:?}"
+    );
+    assert_eq!(saas.sim.stats("acme").unwrap().accounts, 1);
+}
+
+#[tokio::test]
+async fn a_conflict_answered_409_is_resolved_by_adoption() {
+    a_conflict_answered(Documented::ConflictAs409).await;
+}
+
+#[tokio::test]
+async fn a_conflict_answered_400_without_details_is_resolved_by_adoption() {
+    a_conflict_answered(Documented::ConflictAs400).await;
+}
+
+#[tokio::test]
+async fn a_conflict_on_proxy_addresses_is_resolved_by_adoption() {
+    a_conflict_answered(Documented::ProxyAddressesConflict).await;
 }

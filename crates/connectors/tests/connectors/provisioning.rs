@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use provisioner_connectors::{provision, Catalog, Connector, HttpClient};
 use provisioner_core::{ConnectorFailure, ProvisionOutcome};
-use provisioner_sim::Faults;
+use provisioner_sim::{Documented, Faults};
 
 use crate::helpers::*;
 
@@ -181,4 +181,27 @@ async fn the_catalogs_scim_connector_reaches_the_simulator() {
     let catalog = Catalog::new(HttpClient::with_options(loopback_options()).unwrap());
     let connector = catalog.connector("scim").unwrap();
     assert_eq!(connector.check(&saas.target(TOKEN)).await, Ok(()));
+}
+
+#[tokio::test]
+async fn a_uniqueness_error_answered_400_is_a_conflict_resolved_by_adoption() {
+    let saas = Saas::spawn().await;
+    saas.faults(Faults {
+        documented: vec![Documented::ConflictAs400],
+        ..Faults::default()
+    });
+    let connector = connector();
+    let target = saas.target(TOKEN);
+    let first = provision(&connector, &target, &account("ada"), false)
+        .await
+        .unwrap();
+    let second = provision(&connector, &target, &account("ADA"), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        second,
+        ProvisionOutcome::AlreadyExists {
+            external_id: first.external_id().into()
+        }
+    );
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use provisioner_connectors::{provision, Catalog, Connector, IntegrationTarget, SlackConnector};
 use provisioner_core::{ConnectorFailure, ProvisionOutcome};
-use provisioner_sim::{Faults, WorkspaceSetup};
+use provisioner_sim::{Documented, Faults, WorkspaceSetup};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -191,4 +191,28 @@ async fn the_catalog_serves_slack_at_slacks_own_url_unless_overridden() {
     let errors = catalog.validate_account("slack", &json!({})).unwrap_err();
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["/user_name", "/email"]);
+}
+
+#[tokio::test]
+async fn a_taken_user_name_answered_400_username_taken_is_a_conflict_resolved_by_adoption() {
+    let saas = slack().await;
+    saas.faults(Faults {
+        documented: vec![Documented::ConflictAs400],
+        ..Faults::default()
+    });
+    let connector = connector();
+    let target = target(&saas, SLACK_TOKEN);
+    let first = provision(&connector, &target, &account("ada"), false)
+        .await
+        .unwrap();
+    let second = provision(&connector, &target, &account("ada"), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        second,
+        ProvisionOutcome::AlreadyExists {
+            external_id: first.external_id().into()
+        }
+    );
+    assert_eq!(saas.sim.stats("acme").unwrap().accounts, 1);
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use provisioner_connectors::{provision, Catalog, Connector, IntegrationTarget, ZoomConnector};
 use provisioner_core::{ConnectorFailure, ProvisionOutcome};
-use provisioner_sim::{FailCreates, Faults, WorkspaceSetup};
+use provisioner_sim::{Documented, FailCreates, Faults, WorkspaceSetup};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -209,4 +209,28 @@ async fn the_catalog_serves_zoom_at_api_zoom_us_unless_overridden() {
         .unwrap_err();
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["/client_id", "/client_secret"]);
+}
+
+#[tokio::test]
+async fn a_lookup_answered_400_code_1120_is_no_such_user_and_the_create_goes_on() {
+    let saas = zoom().await;
+    saas.faults(Faults {
+        documented: vec![Documented::UnknownUserAs1120],
+        ..Faults::default()
+    });
+    let outcome = provision(
+        &connector(),
+        &target(&saas, "secret"),
+        &account("ada"),
+        true,
+    )
+    .await
+    .unwrap();
+    let users = saas.sim.users("acme").unwrap();
+    assert_eq!(
+        outcome,
+        ProvisionOutcome::Created {
+            external_id: users[0]["id"].as_str().unwrap().into()
+        }
+    );
 }

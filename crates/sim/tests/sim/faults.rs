@@ -1,7 +1,7 @@
 //! Injected faults.
 
 use axum::http::{header, Method, StatusCode};
-use provisioner_sim::{FailCreates, Faults};
+use provisioner_sim::{Documented, FailCreates, Faults};
 
 use crate::helpers::*;
 
@@ -70,4 +70,20 @@ async fn latency_delays_the_answer() {
     )
     .await;
     assert!(started.elapsed() >= std::time::Duration::from_millis(150));
+}
+
+#[tokio::test]
+async fn a_taken_user_name_can_be_answered_400_with_scim_type_uniqueness() {
+    let (sim, router) = sim_with_acme();
+    sim.set_faults(
+        "acme",
+        Faults {
+            documented: vec![Documented::ConflictAs400],
+            ..Faults::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(create(&router, "ada").await.status, StatusCode::CREATED);
+    assert_scim_error(&create(&router, "Ada").await, 400, Some("uniqueness"));
+    assert_eq!(sim.stats("acme").unwrap().accounts, 1);
 }

@@ -8,8 +8,10 @@
 //! An invitation for an email that is already pending, or whose owner is already a
 //! member, is refused with 422 and an error `{"resource": "OrganizationInvitation",
 //! "field": "data"}`; that refusal is a conflict, resolved by finding the pending
-//! invitation for the email. GitHub exposes no member's email, so an existing member
-//! cannot be matched and ends as a conflict a person resolves.
+//! invitation for the email, or the membership of the account's `login`
+//! (`GET /orgs/{org}/memberships/{username}`). GitHub exposes no member's email, so a
+//! member ("Invitee is already a part of this organization") named by no login ends as
+//! `already_member`, saying so.
 //!
 //! Rate limits (<https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api>):
 //! a primary limit answers 403 or 429 with `x-ratelimit-remaining: 0` and
@@ -162,7 +164,10 @@ impl Connector for GitHubConnector {
                 break;
             }
         }
-        Ok(None)
+        match login(account) {
+            Some(login) => self.membership(target, login).await,
+            None => Ok(None),
+        }
     }
 
     async fn create(
@@ -178,6 +183,9 @@ impl Connector for GitHubConnector {
             .json(&invitation(account, email));
         let answer = self.client.send(request).await?;
         if answer.status == StatusCode::UNPROCESSABLE_ENTITY && names_the_invitee(&answer) {
+            if names_a_member(&answer) && login(account).is_none() {
+                return Err(already_a_member(target, email));
+            }
             return Ok(CreateAnswer::Conflict);
         }
         match self
@@ -190,6 +198,59 @@ impl Connector for GitHubConnector {
             Some(external_id) => Ok(CreateAnswer::Created { external_id }),
             None => Err(unreadable("the invitation", "holds no invitation id")),
         }
+    }
+}
+
+impl GitHubConnector {
+    /// The member's user id when `login` is a member of the organization (or has a
+    /// pending membership), from `GET /orgs/{org}/memberships/{username}`; 404 means none.
+    async fn membership(
+        &self,
+        target: &IntegrationTarget,
+        login: &str,
+    ) -> Result<Option<String>, ConnectorFailure> {
+        let url = org_url(target, &["memberships", login])?;
+        let request = self.client.request(Method::GET, url, target)?;
+        let answer = self.client.send(request).await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let body = self.client.success(answer)?.whole_json()?;
+        let state = body
+            .as_ref()
+            .and_then(|b| b.get("state"))
+            .and_then(Value::as_str);
+        if !matches!(state, Some("active" | "pending")) {
+            return Ok(None);
+        }
+        match body
+            .as_ref()
+            .and_then(|body| body.get("user"))
+            .and_then(invitation_id)
+        {
+            Some(id) => Ok(Some(id)),
+            None => Err(unreadable("the membership", "holds no user id")),
+        }
+    }
+}
+
+/// The member's GitHub login, when the account names it: the only way to match a
+/// member, since GitHub shows no member's email.
+fn login(account: &Map<String, Value>) -> Option<&str> {
+    crate::wire::given(account, "login")
+}
+
+/// An invitee who is a member already, with no login to match the membership by: the
+/// account exists, but which member it is cannot be told.
+fn already_a_member(target: &IntegrationTarget, email: &str) -> ConnectorFailure {
+    ConnectorFailure::Permanent {
+        code: "already_member".into(),
+        cause: format!(
+            "{email} already belongs to a member of the GitHub organization {}; GitHub \
+             shows no member's email, so give the account's GitHub login to adopt that \
+             membership",
+            target.workspace.trim()
+        ),
     }
 }
 
@@ -232,7 +293,7 @@ fn failure(answer: &Answer) -> ConnectorFailure {
             });
             return ConnectorFailure::RateLimited { retry_after };
         }
-        if answer.status == StatusCode::TOO_MANY_REQUESTS {
+        if answer.status == StatusCode::TOO_MANY_REQUESTS || is_secondary_limit(answer) {
             return ConnectorFailure::RateLimited {
                 retry_after: Some(SECONDARY_LIMIT_WAIT),
             };
@@ -264,6 +325,45 @@ fn failure(answer: &Answer) -> ConnectorFailure {
         (None, true) => None,
     };
     refusal_saying(answer, ServiceError { code, message })
+}
+
+/// A secondary limit "will receive a 403 or 429 response and an error message that
+/// indicates that you exceeded a secondary rate limit"; without `retry-after` or
+/// `x-ratelimit-remaining: 0`, that documented message ("You have exceeded a secondary
+/// rate limit…") is the only sign GitHub gives that a 403 is not a refused token, and
+/// GitHub then asks for at least a minute's wait
+/// (<https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit>).
+fn is_secondary_limit(answer: &Answer) -> bool {
+    let body = answer.error_json();
+    let message = body
+        .as_ref()
+        .and_then(|body| body.get("message"))
+        .and_then(Value::as_str);
+    message.is_some_and(|message| {
+        message
+            .to_lowercase()
+            .contains("you have exceeded a secondary rate limit")
+    })
+}
+
+/// GitHub's sentence for an invitation whose invitee is a member already.
+fn names_a_member(answer: &Answer) -> bool {
+    invitee_errors(answer).any(|message| message.contains("already a part of this organization"))
+}
+
+fn invitee_errors(answer: &Answer) -> impl Iterator<Item = String> {
+    let body = answer.error_json();
+    let errors = body
+        .as_ref()
+        .and_then(|body| body.get("errors"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    errors.into_iter().filter_map(|error| {
+        let on_data = error.get("field").and_then(Value::as_str) == Some("data");
+        let message = error.get("message").and_then(Value::as_str)?;
+        on_data.then(|| message.to_lowercase())
+    })
 }
 
 fn header<'a>(answer: &'a Answer, name: &str) -> Option<&'a str> {

@@ -9,7 +9,9 @@
 //! service account names the simulator's.
 //!
 //! Google's errors are `{"error": {"code", "message", "errors": [{"reason"}]}}`. A
-//! taken `primaryEmail` is 409 (`duplicate`), resolved by `users.get`. A 403 whose
+//! taken `primaryEmail` is 409 (`duplicate`), resolved by `users.get`; a 403 from that
+//! `users.get` means the email is held where the integration cannot see, a permanent
+//! `conflict`. A 403 whose
 //! reason is `userRateLimitExceeded`, `quotaExceeded` or `rateLimitExceeded` is rate
 //! limiting, not an authentication failure (<https://developers.google.com/admin-sdk/directory/v1/limits>).
 
@@ -21,7 +23,7 @@ use std::time::Duration;
 use chrono::Utc;
 use provisioner_core::retry::{Jitter, RetryPolicy};
 use provisioner_core::ConnectorFailure;
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{json, Map, Value};
 use url::Url;
 
@@ -210,6 +212,25 @@ impl Connector for GoogleConnector {
         self.client.find_user(target, url).await
     }
 
+    /// Right after a 409 `duplicate`, a 403 on `users.get` is about that user, not the
+    /// token (the create was just authorised): the email belongs to an account of
+    /// another domain or customer. That is permanent and must not count as an
+    /// authentication failure.
+    async fn find_after_conflict(
+        &self,
+        target: &IntegrationTarget,
+        account: &Map<String, Value>,
+    ) -> Result<Option<String>, ConnectorFailure> {
+        let email = primary_email(account)?;
+        let url = users_url(&target.base_url, Some(email))?;
+        let answer = self.client.send(target, Method::GET, url, None).await?;
+        match answer.status {
+            StatusCode::NOT_FOUND => Ok(None),
+            StatusCode::FORBIDDEN if !is_rate_limit(&answer) => Err(held_elsewhere(email)),
+            _ => self.client.user_in(answer).map(Some),
+        }
+    }
+
     async fn create(
         &self,
         target: &IntegrationTarget,
@@ -225,24 +246,38 @@ impl Connector for GoogleConnector {
     }
 }
 
+fn held_elsewhere(email: &str) -> ConnectorFailure {
+    ConnectorFailure::Permanent {
+        code: "conflict".into(),
+        cause: format!(
+            "Google refused to create {email:?} because the email is taken by an account \
+             this integration cannot see (of another domain or customer, or not visible \
+             yet); free the email or choose another"
+        ),
+    }
+}
+
 /// Classifies a refusal from its status and the first `reason` Google gives, which
 /// decides whether a 403 is a rate limit; the cause is Google's `message`.
 fn failure(answer: &Answer) -> ConnectorFailure {
-    let body = answer.error_json();
-    let text = |pointer: &str| text_at(body.as_ref(), pointer);
-    let reason = text("/error/errors/0/reason");
-    if answer.status == StatusCode::FORBIDDEN
-        && reason
-            .as_deref()
-            .is_some_and(|reason| RATE_LIMIT_REASONS.contains(&reason))
-    {
+    if is_rate_limit(answer) {
         return ConnectorFailure::RateLimited {
             retry_after: answer.retry_after,
         };
     }
+    let body = answer.error_json();
     let said = ServiceError {
-        code: reason,
-        message: text("/error/message"),
+        code: text_at(body.as_ref(), "/error/errors/0/reason"),
+        message: text_at(body.as_ref(), "/error/message"),
     };
     refusal_saying(answer, said)
+}
+
+/// A 403 whose first reason is one of Google's rate-limit reasons.
+fn is_rate_limit(answer: &Answer) -> bool {
+    let reason = text_at(answer.error_json().as_ref(), "/error/errors/0/reason");
+    answer.status == StatusCode::FORBIDDEN
+        && reason
+            .as_deref()
+            .is_some_and(|reason| RATE_LIMIT_REASONS.contains(&reason))
 }

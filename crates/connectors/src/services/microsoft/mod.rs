@@ -9,7 +9,9 @@
 //! `/{tenant}/oauth2/v2.0/token` at that URL's origin, so one address serves both.
 //!
 //! A taken `userPrincipalName` is 400 `Request_BadRequest` with a detail coded
-//! `ObjectConflict`; that code makes it a conflict, resolved by
+//! `ObjectConflict`, or, as Graph also answers it, 409, or 400 without details saying
+//! "Another object with the same value for property … already exists." (`mail` and
+//! `proxyAddresses` included); each is a conflict, resolved by
 //! `$filter=userPrincipalName eq '…'`. Throttling is 429 with `Retry-After`
 //! (<https://learn.microsoft.com/graph/throttling>).
 //!
@@ -25,7 +27,7 @@ use std::time::Duration;
 
 use provisioner_core::retry::{Jitter, RetryPolicy};
 use provisioner_core::ConnectorFailure;
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::RequestBuilder;
 use serde_json::{json, Map, Value};
 use url::Url;
 
@@ -188,12 +190,9 @@ impl Connector for MicrosoftConnector {
     ) -> Result<CreateAnswer, ConnectorFailure> {
         let body = user_request(account, upn(account)?);
         let url = endpoint(&target.base_url, ["users"])?;
-        let exists = |answer: &Answer| {
-            answer.status == StatusCode::BAD_REQUEST && is_object_conflict(answer)
-        };
         let what = "the user creation";
         self.client
-            .create_user(target, url, &body, exists, what)
+            .create_user(target, url, &body, is_object_conflict, what)
             .await
     }
 }

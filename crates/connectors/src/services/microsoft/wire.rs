@@ -1,6 +1,7 @@
 //! Graph's wire format for users: the user resource, OData filters, error answers.
 
 use provisioner_core::ConnectorFailure;
+use reqwest::StatusCode;
 use serde_json::{json, Map, Value};
 
 use crate::http::Answer;
@@ -60,15 +61,34 @@ pub(super) fn user_request(account: &Map<String, Value>, upn: &str) -> Value {
     user
 }
 
+/// Whether a refused create says the account, or one holding its unique values, exists:
+/// any 409, or a 400 with an `ObjectConflict` detail, or a 400 that says so without
+/// details in Graph's sentence for a taken unique property ("Another object with the
+/// same value for property proxyAddresses already exists."), which it uses for
+/// `userPrincipalName`, `mail` and `proxyAddresses` alike.
 pub(super) fn is_object_conflict(answer: &Answer) -> bool {
+    if answer.status == StatusCode::CONFLICT {
+        return true;
+    }
+    if answer.status != StatusCode::BAD_REQUEST {
+        return false;
+    }
     let Some(body) = answer.error_json() else {
         return false;
     };
     let details = body.pointer("/error/details").and_then(Value::as_array);
-    details
+    let coded = details
         .into_iter()
         .flatten()
-        .any(|detail| detail.get("code").and_then(Value::as_str) == Some("ObjectConflict"))
+        .any(|detail| detail.get("code").and_then(Value::as_str) == Some("ObjectConflict"));
+    let said = body
+        .pointer("/error/message")
+        .and_then(Value::as_str)
+        .is_some_and(|message| {
+            message.starts_with("Another object with the same value for property ")
+                && message.trim_end().ends_with(" already exists.")
+        });
+    coded || said
 }
 
 /// Classifies a refusal from its status and Graph's `error.code`; the cause is Graph's

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use provisioner_core::retry::RetryPolicy;
 use provisioner_core::ConnectorFailure;
 use reqwest::header::CONTENT_TYPE;
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Map, Value};
 
 use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
@@ -17,7 +17,7 @@ use crate::http::{Answer, HttpClient};
 use crate::token::BearerClient;
 use crate::vendor::{token_credentials, CallLimits, Provisioning, VendorModule};
 use crate::wire::{resource_id, spaces_as_percent_20};
-use wire::{endpoint, failure, scim_user, user_name, user_name_filter};
+use wire::{endpoint, failure, is_uniqueness, scim_user, user_name, user_name_filter};
 
 pub(crate) const MODULE: VendorModule = VendorModule {
     key: provisioner_core::ServiceKey::from_static("scim"),
@@ -44,6 +44,7 @@ pub struct ScimConnector {
     client: BearerClient,
     /// Whether `check` reads `ServiceProviderConfig` before one user.
     discovery: bool,
+    conflict: fn(&Answer) -> bool,
 }
 
 /// Where a SCIM service departs from RFC 7644: how it is checked and how it words its
@@ -54,11 +55,14 @@ pub(crate) struct Dialect {
     /// serves no discovery endpoint is checked by the user read alone.
     pub discovery: bool,
     pub failure: fn(&Answer) -> ConnectorFailure,
+    /// Whether a refused create says the userName (or another unique value) is taken.
+    pub conflict: fn(&Answer) -> bool,
 }
 
 const RFC_7644: Dialect = Dialect {
     discovery: true,
     failure,
+    conflict: is_uniqueness,
 };
 
 impl ScimConnector {
@@ -71,6 +75,7 @@ impl ScimConnector {
         Self {
             client: BearerClient::new(http, "bearer token", headers, dialect.failure),
             discovery: dialect.discovery,
+            conflict: dialect.conflict,
         }
     }
 }
@@ -144,7 +149,7 @@ impl Connector for ScimConnector {
             .header(CONTENT_TYPE, MEDIA_TYPE)
             .body(scim_user(account).to_string());
         let answer = self.client.send(request).await?;
-        if answer.status == StatusCode::CONFLICT {
+        if (self.conflict)(&answer) {
             return Ok(CreateAnswer::Conflict);
         }
         let answer = self.client.success(answer)?;

@@ -1,11 +1,12 @@
 //! The SCIM wire format: URLs, filters, the User resource and error answers.
 
 use provisioner_core::ConnectorFailure;
+use reqwest::StatusCode;
 use serde_json::{json, Map, Value};
 use url::Url;
 
 use crate::http::Answer;
-use crate::wire::{given, invalid_base_url, refusal, required};
+use crate::wire::{given, invalid_base_url, refusal, required, text_at};
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
@@ -57,6 +58,15 @@ pub(super) fn scim_user(account: &Map<String, Value>) -> Value {
         user["emails"] = json!([{"value": email, "type": "work", "primary": true}]);
     }
     user
+}
+
+/// A taken userName: 409, or `scimType: uniqueness` with any status. RFC 7644 §3.12
+/// pairs `uniqueness` with 409, yet servers send it with 400, and the type says what the
+/// status does not.
+pub(super) fn is_uniqueness(answer: &Answer) -> bool {
+    answer.status == StatusCode::CONFLICT
+        || (answer.status == StatusCode::BAD_REQUEST
+            && text_at(answer.error_json().as_ref(), "/scimType").as_deref() == Some("uniqueness"))
 }
 
 /// Classifies a refusal from its status and SCIM error (RFC 7644 §3.12).

@@ -8,13 +8,14 @@ use std::sync::Arc;
 
 use provisioner_core::retry::RetryPolicy;
 use provisioner_core::ConnectorFailure;
+use reqwest::StatusCode;
 use serde_json::{Map, Value};
 
 use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
 use crate::http::{Answer, HttpClient};
 use crate::services::scim::{Dialect, ScimConnector};
 use crate::vendor::{token_credentials, CallLimits, Provisioning, VendorModule};
-use crate::wire::refusal;
+use crate::wire::{refusal, text_at};
 
 pub(crate) const MODULE: VendorModule = VendorModule {
     key: provisioner_core::ServiceKey::from_static("slack"),
@@ -44,7 +45,29 @@ pub(crate) const MODULE: VendorModule = VendorModule {
 const SLACK: Dialect = Dialect {
     discovery: false,
     failure,
+    conflict: is_taken,
 };
+
+/// Slack's descriptions of a value another account holds. Slack's descriptions start
+/// with their code and may add a detail after it (`username_not_allowed (user=…)`).
+const TAKEN: [&str; 2] = ["username_taken", "email_taken"];
+
+/// A taken userName or email: 409, or a 400 whose description says the value is taken,
+/// as Slack answers some of them.
+fn is_taken(answer: &Answer) -> bool {
+    if answer.status == StatusCode::CONFLICT {
+        return true;
+    }
+    let description = text_at(answer.error_json().as_ref(), "/Errors/description");
+    answer.status == StatusCode::BAD_REQUEST
+        && description.is_some_and(|description| {
+            let code = description
+                .split(|c: char| c.is_whitespace() || c == '(' || c == ':')
+                .next()
+                .unwrap_or_default();
+            TAKEN.contains(&code)
+        })
+}
 
 /// Slack's SCIM service: the SCIM connector speaking Slack's dialect.
 #[derive(Debug, Clone)]
@@ -92,7 +115,6 @@ fn failure(answer: &Answer) -> ConnectorFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::StatusCode;
     use serde_json::json;
 
     fn answer(status: u16, body: Value) -> Answer {
@@ -126,5 +148,20 @@ mod tests {
             auth.to_string(),
             "401 from the service: invalid_authentication"
         );
+    }
+
+    #[test]
+    fn a_400_describing_a_taken_value_is_a_conflict_with_or_without_a_detail() {
+        let taken = |description: &str| {
+            is_taken(&answer(
+                400,
+                json!({"Errors": {"description": description, "code": 400}}),
+            ))
+        };
+        assert!(taken("username_taken"));
+        assert!(taken("email_taken (email=ada@example.com)"));
+        assert!(!taken("username_not_allowed (user=ada)"));
+        assert!(!taken("invalid_email"));
+        assert!(is_taken(&answer(409, json!({}))));
     }
 }

@@ -9,7 +9,8 @@
 //!
 //! Errors are `{"code", "message"}` (<https://developers.zoom.us/docs/api/errors>): an
 //! email already in the account is 409 with code 1005, a conflict resolved by looking
-//! the user up by email (`GET /users/{email}`); 429 is a rate limit.
+//! the user up by email (`GET /users/{email}`), where no such user is 404 with code 1001
+//! or 400 with code 1120; 429 is a rate limit.
 
 use std::sync::Arc;
 
@@ -51,6 +52,8 @@ const ZOOM_API_HOST: &str = "api.zoom.us";
 const ZOOM_TOKEN_ORIGIN: &str = "https://zoom.us";
 /// "User already in the account."
 const USER_EXISTS: i64 = 1005;
+/// "User does not exist" on a 400 of `GET /users/{userId}`.
+const NO_SUCH_USER: i64 = 1120;
 
 fn credentials() -> Value {
     credentials_schema(
@@ -137,6 +140,16 @@ fn user_request(account: &Map<String, Value>, email: &str) -> Value {
     json!({"action": text("action").unwrap_or("create"), "user_info": info})
 }
 
+/// Zoom says a user does not exist with 404 and code 1001, and also with 400 and code
+/// 1120; both mean there is no such user, not a broken lookup.
+fn no_such_user(answer: &Answer) -> bool {
+    match answer.status {
+        StatusCode::NOT_FOUND => true,
+        StatusCode::BAD_REQUEST => zoom_code(answer) == Some(NO_SUCH_USER),
+        _ => false,
+    }
+}
+
 fn zoom_code(answer: &Answer) -> Option<i64> {
     answer.error_json()?.get("code")?.as_i64()
 }
@@ -155,7 +168,9 @@ impl Connector for ZoomConnector {
     ) -> Result<Option<String>, ConnectorFailure> {
         // Zoom's userId may be the email.
         let url = users_url(&target.base_url, Some(email(account)?))?;
-        self.client.find_user(target, url).await
+        self.client
+            .find_user_unless(target, url, no_such_user)
+            .await
     }
 
     async fn create(

@@ -7,7 +7,7 @@ use provisioner_hr_intake::signature::sign;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{scim_account, spawn_app, TestApp};
+use crate::helpers::{scim_account, spawn_app, TestApp, WAIT};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Whose {
@@ -24,6 +24,8 @@ struct Resources {
     integration: String,
     employee: String,
     request: String,
+    /// The account the request's success recorded.
+    account: String,
 }
 
 async fn resources(app: &TestApp, token: &str, workspace: &str) -> Resources {
@@ -50,10 +52,17 @@ async fn resources(app: &TestApp, token: &str, workspace: &str) -> Resources {
         json!({"integration_id": integration, "account": scim_account(&format!("{workspace}-user"))}),
     )
     .await;
+    let path = format!("/v1/provisioning-requests/{request}");
+    let account = provisioner_test_support::eventually(WAIT, "the request's account", || async {
+        let body: Value = app.get_as(&path, token).await.json().await.ok()?;
+        body["account_id"].as_str().map(str::to_owned)
+    })
+    .await;
     Resources {
         integration,
         employee,
         request,
+        account,
     }
 }
 
@@ -139,6 +148,27 @@ async fn every_endpoint_answers_each_scope_and_tenant_as_the_contract_says() {
                     format!("/v1/employees/{}", ids.employee),
                     Value::Null,
                     vec![RequestsWrite],
+                    vec![200],
+                ),
+                (
+                    Method::GET,
+                    format!("/v1/employees/{}/accounts", ids.employee),
+                    Value::Null,
+                    vec![RequestsRead],
+                    vec![200],
+                ),
+                (
+                    Method::GET,
+                    "/v1/accounts".into(),
+                    Value::Null,
+                    vec![RequestsRead],
+                    vec![200],
+                ),
+                (
+                    Method::GET,
+                    format!("/v1/accounts/{}", ids.account),
+                    Value::Null,
+                    vec![RequestsRead],
                     vec![200],
                 ),
                 (
@@ -239,6 +269,7 @@ async fn every_endpoint_answers_each_scope_and_tenant_as_the_contract_says() {
                     && (path.contains(&other.integration)
                         || path.contains(&other.employee)
                         || path.contains(&other.request)
+                        || path.contains(&other.account)
                         || body.to_string().contains(&other.integration));
                 let expected: Vec<u16> = if !allowed.contains(&scope) {
                     vec![403]
@@ -366,6 +397,6 @@ async fn every_endpoint_answers_each_scope_and_tenant_as_the_contract_says() {
             cells += 1;
         }
     }
-    assert_eq!(cells, 7 * (2 * 21 + 4), "every cell was checked");
+    assert_eq!(cells, 7 * (2 * 24 + 4), "every cell was checked");
     app.stop().await;
 }

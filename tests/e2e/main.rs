@@ -2,6 +2,7 @@
 //! SaaS simulator on the other side. Each test has its own database and broker names.
 
 mod access;
+mod accounts;
 mod behind_the_api;
 mod calls_in_flight;
 mod chaos;

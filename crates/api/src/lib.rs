@@ -53,6 +53,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/employees"),
     ("POST", "/v1/employees"),
     ("GET", "/v1/employees/{id}"),
+    ("GET", "/v1/employees/{id}/accounts"),
+    ("GET", "/v1/accounts"),
+    ("GET", "/v1/accounts/{id}"),
     ("GET", "/v1/provisioning-requests"),
     ("POST", "/v1/provisioning-requests"),
     ("GET", "/v1/provisioning-requests/{id}"),
@@ -96,6 +99,12 @@ pub fn router(state: AppState) -> Router {
             get(routes::employees::list).post(routes::employees::create),
         )
         .route("/v1/employees/{id}", get(routes::employees::show))
+        .route(
+            "/v1/employees/{id}/accounts",
+            get(routes::accounts::of_employee),
+        )
+        .route("/v1/accounts", get(routes::accounts::list))
+        .route("/v1/accounts/{id}", get(routes::accounts::show))
         .route(
             "/v1/provisioning-requests",
             get(routes::requests::list).post(routes::requests::submit),

@@ -73,3 +73,16 @@ impl Query {
             .transpose()
     }
 }
+
+/// The cursor of the page after `rows`: only a full page may have one, and it starts
+/// after the page's last row.
+pub fn next_cursor<T>(
+    rows: &[T],
+    limit: i64,
+    key: impl Fn(&T) -> provisioner_core::cursor::Cursor,
+) -> Option<String> {
+    (rows.len() as i64 == limit)
+        .then(|| rows.last())
+        .flatten()
+        .map(|last| key(last).encode())
+}

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{EmployeeId, EventId, IntegrationId, RequestId, TenantId};
+use crate::ids::{AccountId, EmployeeId, EventId, IntegrationId, RequestId, TenantId};
 use crate::outcome::RequestError;
 use crate::state::RequestState;
 
@@ -127,6 +127,9 @@ pub struct AccountResult {
     pub attempts: i32,
     pub external_account_id: Option<String>,
     pub error: Option<RequestError>,
+    /// The account in the inventory a success recorded; absent when none is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<AccountId>,
 }
 
 impl CloudEvent<AccountResult> {
@@ -177,6 +180,7 @@ mod tests {
             attempts: 1,
             external_account_id: Some("u-1".into()),
             error: None,
+            account_id: None,
         }
     }
 

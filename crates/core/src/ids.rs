@@ -62,3 +62,4 @@ id_type!(IntegrationId);
 id_type!(RequestId);
 id_type!(EmployeeId);
 id_type!(EventId);
+id_type!(AccountId);

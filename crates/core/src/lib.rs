@@ -6,6 +6,7 @@ pub mod cursor;
 pub mod event;
 mod hostile;
 pub mod ids;
+pub mod inventory;
 pub mod outcome;
 pub mod quarantine;
 pub mod retry;
@@ -16,7 +17,8 @@ pub mod state;
 pub mod text;
 pub mod trace;
 
-pub use ids::{EmployeeId, EventId, IntegrationId, RequestId, TenantId};
+pub use ids::{AccountId, EmployeeId, EventId, IntegrationId, RequestId, TenantId};
+pub use inventory::{AccountOrigin, AccountState, RequestAction};
 pub use outcome::{ConnectorFailure, ProvisionOutcome, RequestError};
 pub use scope::Scope;
 pub use service_key::{IntoServiceKey, InvalidServiceKey, ServiceKey};

@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use provisioner_core::{Cause, EventId, RequestError, RequestId, RequestState, TenantId};
+use provisioner_core::{
+    Cause, EventId, ProvisionOutcome, RequestError, RequestId, RequestState, TenantId,
+};
 
 use crate::requests::{decode_state, RawRequestRow, RequestRow};
 use crate::transitions::from_states;
@@ -111,7 +113,9 @@ impl Claim {
 #[derive(Debug, Clone)]
 pub struct TerminalUpdate {
     pub state: RequestState,
-    pub external_account_id: Option<String>,
+    /// The account a success gave, and whether this attempt's create call made it or a
+    /// lookup found it; recorded in the inventory with the success.
+    pub account: Option<ProvisionOutcome>,
     pub error: Option<RequestError>,
 }
 
@@ -195,7 +199,9 @@ impl Store {
     }
 
     /// Ends the attempt `attempt` in a terminal state and assigns the result event its id.
-    /// Returns `None` when the claim was lost to another worker meanwhile.
+    /// A success records its account in the inventory in the same transaction, so a
+    /// crash never leaves one without the other. Returns `None` when the claim was lost
+    /// to another worker meanwhile.
     pub async fn finish_request(
         &self,
         tenant_id: TenantId,
@@ -204,20 +210,31 @@ impl Store {
         update: &TerminalUpdate,
     ) -> Result<Option<RequestRow>, StoreError> {
         let error = update.error.as_ref();
+        let mut tx = self.pool.begin().await?;
         let row: Option<RawRequestRow> = sqlx::query_as(FINISH)
             .bind(tenant_id.as_uuid())
             .bind(id.as_uuid())
             .bind(attempt)
             .bind(update.state.as_str())
-            .bind(&update.external_account_id)
+            .bind(update.account.as_ref().map(ProvisionOutcome::external_id))
             .bind(error.map(|e| e.code.as_str()))
             .bind(error.map(|e| e.message.as_str()))
             .bind(error.map(|e| e.retryable))
             .bind(EventId::new().as_uuid())
             .bind(from_states(update.state, Cause::Finish)?)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
-        row.map(RequestRow::try_from).transpose()
+        let Some(row) = row.map(RequestRow::try_from).transpose()? else {
+            return Ok(None);
+        };
+        let row = match (&update.account, row.state) {
+            (Some(outcome), RequestState::Succeeded) => {
+                crate::accounts::record(&mut tx, &row, outcome).await?
+            }
+            _ => row,
+        };
+        tx.commit().await?;
+        Ok(Some(row))
     }
 
     /// Gives a claimed request back without counting the attempt (nothing was called).

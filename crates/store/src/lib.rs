@@ -1,6 +1,7 @@
 //! PostgreSQL persistence. `sqlx` stays inside this crate: callers see domain types and
 //! [`StoreError`], whose variants say whether trying again can help.
 
+mod accounts;
 mod attempts;
 mod call_slots;
 mod claims;
@@ -30,6 +31,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
+pub use accounts::{AccountFilter, AccountRow};
 pub use attempts::AttemptRecord;
 pub use call_slots::CallLease;
 pub use claims::{Claim, ClaimOutcome, TerminalUpdate};

@@ -3,7 +3,8 @@ use provisioner_core::cursor::Cursor;
 use provisioner_core::event::{AccountResult, CloudEvent};
 use provisioner_core::trace::TraceParent;
 use provisioner_core::{
-    EmployeeId, EventId, IntegrationId, RequestError, RequestId, RequestState, TenantId,
+    AccountId, EmployeeId, EventId, IntegrationId, RequestAction, RequestError, RequestId,
+    RequestState, TenantId,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -49,6 +50,8 @@ pub struct RequestRow {
     pub state: RequestState,
     pub attempts: i32,
     pub external_account_id: Option<String>,
+    /// The account in the inventory this request's success recorded.
+    pub account_id: Option<AccountId>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub error_retryable: Option<bool>,
@@ -73,6 +76,7 @@ pub(crate) struct RawRequestRow {
     state: String,
     attempts: i32,
     external_account_id: Option<String>,
+    account_id: Option<Uuid>,
     error_code: Option<String>,
     error_message: Option<String>,
     error_retryable: Option<bool>,
@@ -99,6 +103,7 @@ impl TryFrom<RawRequestRow> for RequestRow {
             state: decode_state(&raw.state)?,
             attempts: raw.attempts,
             external_account_id: raw.external_account_id,
+            account_id: raw.account_id.map(Into::into),
             error_code: raw.error_code,
             error_message: raw.error_message,
             error_retryable: raw.error_retryable,
@@ -141,10 +146,16 @@ impl RequestRow {
             attempts: self.attempts,
             external_account_id: self.external_account_id.clone(),
             error: self.error(),
+            account_id: self.account_id,
         };
         let mut event = CloudEvent::account_result(event_id, self.updated_at, data);
         event.traceparent = self.trace().map(|trace| trace.to_string());
         Some(event)
+    }
+
+    /// What the request does to its account: every request stored so far creates one.
+    pub fn action(&self) -> RequestAction {
+        RequestAction::Create
     }
 
     /// The request's trace, continued by a new span.

@@ -230,11 +230,10 @@ impl Worker {
                         .clear_auth_failures(message.tenant_id, integration.id)
                         .await?;
                 }
-                let external_id = Some(outcome.external_id().to_owned());
                 if matches!(outcome, ProvisionOutcome::AlreadyExists { .. }) {
                     tracing::info!(request_id = %request.id, "adopted an existing account");
                 }
-                self.finish(claim, RequestState::Succeeded, external_id, None)
+                self.finish(claim, RequestState::Succeeded, Some(outcome), None)
                     .await
             }
             Err(failure) => {
@@ -330,19 +329,19 @@ impl Worker {
         result
     }
 
-    /// Commits the terminal state, then publishes its result event. If the publish
-    /// fails the relay sends the same event (same id) later.
+    /// Commits the terminal state, with the account a success gave, then publishes its
+    /// result event. If the publish fails the relay sends the same event (same id) later.
     pub(crate) async fn finish(
         &self,
         claim: &Claim,
         state: RequestState,
-        external_account_id: Option<String>,
+        account: Option<ProvisionOutcome>,
         error: Option<RequestError>,
     ) -> Result<(), AttemptError> {
         let request = &claim.request;
         let update = TerminalUpdate {
             state,
-            external_account_id,
+            account,
             error,
         };
         let Some(row) = self

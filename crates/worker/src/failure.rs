@@ -8,7 +8,7 @@ use provisioner_core::event::RequestMessage;
 use provisioner_core::quarantine::{after_auth_failure, AuthFailureVerdict};
 use provisioner_core::retry::{GiveUpReason, RetryDecision, RetryPolicy};
 use provisioner_core::trace::TraceParent;
-use provisioner_core::{ConnectorFailure, RequestError, RequestState};
+use provisioner_core::{ConnectorFailure, ProvisionOutcome, RequestError, RequestState};
 use provisioner_store::{Claim, Integration};
 
 use crate::attempt::AttemptError;
@@ -154,8 +154,9 @@ impl Worker {
             if let Some(external_id) = self.find_existing(claim, integration).await {
                 tracing::info!(request_id = %request.id, external_id,
                     "the account exists after all; adopted instead of giving up");
+                let found = ProvisionOutcome::AlreadyExists { external_id };
                 return self
-                    .finish(claim, RequestState::Succeeded, Some(external_id), None)
+                    .finish(claim, RequestState::Succeeded, Some(found), None)
                     .await;
             }
         }

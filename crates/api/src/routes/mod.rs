@@ -1,3 +1,4 @@
+pub mod accounts;
 pub mod employees;
 pub mod health;
 pub mod hr;

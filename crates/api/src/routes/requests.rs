@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::Caller;
 use crate::input::{nested_field, Fields, JsonObject};
 use crate::problem::{FieldError, Problem};
-use crate::query::Query;
+use crate::query::{next_cursor, Query};
 use crate::routes::path_id;
 use crate::views::{Accepted, RequestDetail, RequestPage};
 use crate::AppState;
@@ -186,16 +186,10 @@ pub async fn list(
         cursor: query.cursor()?,
     };
     let rows = state.store.requests(caller.tenant_id, &filter).await?;
-    let next_cursor = (rows.len() as i64 == filter.limit)
-        .then(|| rows.last())
-        .flatten()
-        .map(|last| {
-            Cursor {
-                at: last.created_at,
-                id: last.id.as_uuid(),
-            }
-            .encode()
-        });
+    let next_cursor = next_cursor(&rows, filter.limit, |last| Cursor {
+        at: last.created_at,
+        id: last.id.as_uuid(),
+    });
     Ok(Json(RequestPage {
         items: rows.into_iter().map(Into::into).collect(),
         next_cursor,

@@ -2,6 +2,7 @@
 //! is written down once here, and a field marked optional in the contract is left out
 //! rather than sent as `null`.
 
+mod accounts;
 mod integrations;
 mod requests;
 
@@ -16,6 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use accounts::{AccountList, AccountPage, AccountView};
 pub use integrations::{IntegrationList, IntegrationView};
 pub use requests::{Accepted, LogPage, ReplaySummary, RequestDetail, RequestPage};
 

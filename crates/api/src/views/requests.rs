@@ -1,7 +1,9 @@
 //! Provisioning requests, their attempts, replays and the integration log.
 
 use chrono::{DateTime, Utc};
-use provisioner_core::{EmployeeId, IntegrationId, RequestError, RequestId, RequestState};
+use provisioner_core::{
+    AccountId, EmployeeId, IntegrationId, RequestAction, RequestError, RequestId, RequestState,
+};
 use provisioner_store::{AttemptRecord, LogAction, LogEntry, LogStatus, RequestRow};
 use serde::Serialize;
 use uuid::Uuid;
@@ -17,6 +19,7 @@ pub struct Accepted {
 pub struct RequestView {
     pub id: RequestId,
     pub state: RequestState,
+    pub action: RequestAction,
     pub service: String,
     pub workspace: String,
     pub integration_id: IntegrationId,
@@ -31,6 +34,9 @@ pub struct RequestView {
     pub employee_id: Option<EmployeeId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_account_id: Option<String>,
+    /// The account in the inventory, once the request's success recorded it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<AccountId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<RequestError>,
 }
@@ -41,6 +47,7 @@ impl From<RequestRow> for RequestView {
         Self {
             id: request.id,
             state: request.state,
+            action: request.action(),
             service: request.service,
             workspace: request.workspace,
             integration_id: request.integration_id,
@@ -52,6 +59,7 @@ impl From<RequestRow> for RequestView {
             trace_id: request.trace_id,
             employee_id: request.employee_id,
             external_account_id: request.external_account_id,
+            account_id: request.account_id,
             error,
         }
     }

@@ -55,6 +55,7 @@ clean-test-databases:
 test: services clean-test-databases
 	@deploy/local/ensure-scim2-server.sh
 	@deploy/local/ensure-standardwebhooks.sh
+	@deploy/local/ensure-schemathesis.sh
 	@deploy/local/ensure-browser.sh
 	@if cargo nextest --version >/dev/null 2>&1; then \
 		cargo nextest run --locked --workspace; \

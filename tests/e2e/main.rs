@@ -11,6 +11,7 @@ mod console;
 mod contract;
 mod deploy;
 mod employees;
+mod fuzz;
 mod github;
 mod google;
 mod helpers;

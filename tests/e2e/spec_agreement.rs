@@ -201,3 +201,147 @@ async fn a_bulk_replay_reads_its_filter_alike_in_the_spec_and_the_code() {
     .await;
     app.stop().await;
 }
+
+/// The spec accepts `value` for the query parameter `name`, and the code answers 200.
+async fn both_accept_query(app: &TestApp, path: &str, name: &str, value: &str) {
+    let spec = openapi()
+        .query_errors("GET", path, name, value)
+        .expect("a query parameter of the spec");
+    assert!(
+        spec.is_empty(),
+        "the spec refuses {name}={value:?}: {spec:?}"
+    );
+    let response = get_with_query(app, path, name, value).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}?{name}={value:?}");
+}
+
+async fn get_with_query(app: &TestApp, path: &str, name: &str, value: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .query(&[(name, value)])
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .expect("the api answers")
+}
+
+/// The spec refuses `value` for the query parameter `name`, and the code answers 400
+/// naming it.
+async fn both_refuse_query(app: &TestApp, path: &str, name: &str, value: &str) {
+    let spec = openapi()
+        .query_errors("GET", path, name, value)
+        .expect("a query parameter of the spec");
+    assert!(!spec.is_empty(), "the spec accepts {name}={value:?}");
+    let response = get_with_query(app, path, name, value).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::BAD_REQUEST,
+        "{path}?{name}={value:?}"
+    );
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], name, "{problem}");
+}
+
+#[tokio::test]
+async fn an_empty_filter_or_cursor_counts_as_absent_in_the_spec_and_the_code() {
+    let app = spawn_app().await;
+    for (path, name) in [
+        ("/v1/provisioning-requests", "state"),
+        ("/v1/provisioning-requests", "integration_id"),
+        ("/v1/provisioning-requests", "cursor"),
+        ("/v1/integration-log", "action"),
+        ("/v1/integration-log", "status"),
+        ("/v1/integration-log", "integration_id"),
+        ("/v1/integration-log", "employee_id"),
+        ("/v1/integration-log", "request_id"),
+        ("/v1/integration-log", "cursor"),
+    ] {
+        both_accept_query(&app, path, name, "").await;
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_cursor_of_the_spec_pattern_names_a_position_and_nothing_else_does() {
+    let app = spawn_app().await;
+    for path in ["/v1/provisioning-requests", "/v1/integration-log"] {
+        for cursor in [
+            "0.00000000000000000000000000000000",
+            "-9999999999999999.FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
+            "1790000000123456.0123456789abcdef0123456789abcdef",
+        ] {
+            both_accept_query(&app, path, "cursor", cursor).await;
+        }
+        for cursor in [
+            "garbage",
+            "MTc5MDAwMDAwMDEyMzQ1Ni4wMTIz",
+            "12345678901234567.0123456789abcdef0123456789abcdef",
+        ] {
+            both_refuse_query(&app, path, "cursor", cursor).await;
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_free_text_filter_is_bounded_alike_by_the_spec_and_the_code() {
+    let app = spawn_app().await;
+    let long = "s".repeat(1001);
+    for path in ["/v1/provisioning-requests", "/v1/integration-log"] {
+        both_refuse_query(&app, path, "service", &long).await;
+        both_refuse_query(&app, path, "service", "a\u{0}b").await;
+        both_accept_query(&app, path, "service", &"s".repeat(1000)).await;
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_replay_gives_a_reason_that_is_not_blank_or_none() {
+    let app = spawn_app().await;
+    let path = format!("/v1/provisioning-requests/{}/replay", uuid::Uuid::new_v4());
+    both_refuse(&app, Method::POST, &path, json!({"reason": ""}), "reason").await;
+    both_refuse(&app, Method::POST, &path, json!({"reason": " "}), "reason").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_dry_run_employee_is_held_to_what_an_hr_event_may_carry() {
+    let app = spawn_app().await;
+    let path = "/v1/provisioning-rules/test";
+    let employee =
+        json!({"email": "ada@example.com", "given_name": "Ada", "family_name": "Lovelace"});
+    let with = |name: &str, value: Value| {
+        let mut employee = employee.clone();
+        employee[name] = value;
+        json!({ "employee": employee })
+    };
+    for (name, value) in [
+        ("email", json!("")),
+        ("email", json!("ada")),
+        ("email", json!("a@b@example.com")),
+        ("given_name", json!(" ")),
+        ("family_name", json!("")),
+        ("family_name", json!("é".repeat(201))),
+    ] {
+        let field = format!("employee.{name}");
+        both_refuse(&app, Method::POST, path, with(name, value), &field).await;
+    }
+    // Other members are ignored, but held to what PostgreSQL can store, as all input.
+    both_refuse(
+        &app,
+        Method::POST,
+        path,
+        with("note", json!({"a": ["b\u{0}"]})),
+        "employee.note.a.0",
+    )
+    .await;
+    both_accept(&app, Method::POST, path, with("note", json!({"a": ["b"]}))).await;
+    both_accept(
+        &app,
+        Method::POST,
+        path,
+        with("given_name", json!("é".repeat(200))),
+    )
+    .await;
+    app.stop().await;
+}

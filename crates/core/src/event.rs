@@ -69,24 +69,10 @@ impl HrEvent {
         if event.id.trim().is_empty() || event.id.len() > 200 {
             return Err(HrEventError::Field("id must be 1 to 200 characters".into()));
         }
-        let employee = &event.data.employee;
-        let email_ok = employee.email.len() <= 254
-            && employee.email.split('@').count() == 2
-            && employee.email.split('@').all(|part| !part.is_empty());
-        if !email_ok {
-            return Err(HrEventError::Field(
-                "data.employee.email must be an email address".into(),
-            ));
-        }
-        for (name, value) in [
-            ("given_name", &employee.given_name),
-            ("family_name", &employee.family_name),
-        ] {
-            if value.trim().is_empty() || value.len() > 200 {
-                return Err(HrEventError::Field(format!(
-                    "data.employee.{name} must be 1 to 200 characters"
-                )));
-            }
+        if let Some((field, reason)) = event.data.employee.invalid_field() {
+            return Err(HrEventError::Field(format!(
+                "data.employee.{field} {reason}"
+            )));
         }
         Ok(event)
     }

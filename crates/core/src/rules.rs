@@ -33,6 +33,27 @@ pub struct HiredEmployee {
     pub location: Option<String>,
 }
 
+impl HiredEmployee {
+    /// The first field an HR system may not send as it is, as `(field, reason)`: the
+    /// intake refuses such an event, and a dry run such an employee, alike. Lengths
+    /// count characters, as `schemas/events/employee-hired.json` does.
+    pub fn invalid_field(&self) -> Option<(&'static str, &'static str)> {
+        let email_ok = self.email.chars().count() <= 254
+            && self.email.split('@').count() == 2
+            && self.email.split('@').all(|part| !part.is_empty());
+        if !email_ok {
+            return Some(("email", "must be an email address"));
+        }
+        [
+            ("given_name", &self.given_name),
+            ("family_name", &self.family_name),
+        ]
+        .into_iter()
+        .find(|(_, value)| value.trim().is_empty() || value.chars().count() > 200)
+        .map(|(name, _)| (name, "must be 1 to 200 characters"))
+    }
+}
+
 impl RuleMatch {
     pub fn matches(&self, employee: &HiredEmployee) -> bool {
         let same = |wanted: &Option<String>, actual: &Option<String>| match wanted {

@@ -134,6 +134,37 @@ impl Spec {
         )
     }
 
+    /// Whether the spec accepts `value` for the query parameter `name` of the operation
+    /// at `path`: every way it does not, or `None` when there is no such parameter.
+    pub fn query_errors(
+        &self,
+        method: &str,
+        path: &str,
+        name: &str,
+        value: &str,
+    ) -> Option<Vec<String>> {
+        let method = method.to_ascii_lowercase();
+        let template = self.template(&method, path)?;
+        let parameters = self.document["paths"][&template][&method]["parameters"].as_array()?;
+        let (index, parameter) = parameters.iter().enumerate().find(|(_, parameter)| {
+            let parameter = self.resolve(parameter);
+            parameter["in"] == "query" && parameter["name"] == name
+        })?;
+        let pointer = match parameter.get("$ref").and_then(Value::as_str) {
+            Some(target) => format!("{target}/schema"),
+            None => format!(
+                "#/paths/{}/{method}/parameters/{index}/schema",
+                escape(&template)
+            ),
+        };
+        Some(
+            self.validator(&pointer)
+                .iter_errors(&json!(value))
+                .map(|error| error.to_string())
+                .collect(),
+        )
+    }
+
     /// A response given as a `$ref` to `components/responses` has its schema there.
     fn ref_of_response(
         &self,

@@ -189,6 +189,12 @@ fn hired_employee(object: Map<String, Value>) -> Result<HiredEmployee, Problem> 
     if !errors.is_empty() {
         return Err(Problem::invalid_fields(errors));
     }
-    serde_json::from_value(Value::Object(object))
-        .map_err(|error| Problem::invalid_field("employee", error.to_string()))
+    let employee: HiredEmployee = serde_json::from_value(Value::Object(object))
+        .map_err(|error| Problem::invalid_field("employee", error.to_string()))?;
+    // What the intake would refuse in an HR event, the dry run refuses too, rather
+    // than showing requests that would never be made.
+    if let Some((field, reason)) = employee.invalid_field() {
+        return Err(Problem::invalid_field(&format!("employee.{field}"), reason));
+    }
+    Ok(employee)
 }

@@ -1,0 +1,80 @@
+//! schemathesis (PyPI; `make test` installs the version pinned in
+//! `deploy/local/ensure-schemathesis.sh` into `.venv`) against the running api: every
+//! check, and its stateful phase, which follows the spec's OpenAPI links from each
+//! create operation to the operations on the id it answers. Cases nobody wrote by hand
+//! hold the spec to the code, and the contract proxy of `spawn_app` checks every answer
+//! on its way as well.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::helpers::spawn_app;
+
+/// Fixed, so a failure found once is found again on the next run.
+const SEED: &str = "1";
+/// Cases per operation and phase: ~1,400 requests in all, about a minute on a loaded
+/// machine.
+const MAX_EXAMPLES: &str = "20";
+
+fn repository(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+#[tokio::test]
+#[ignore = "schemathesis still reports failures no spec edit can settle: a body naming an \
+            integration or employee that does not exist answers 422, and credentials and \
+            account fields are checked against the service's own schemas (see the report \
+            of this branch); run with --ignored to see them"]
+async fn schemathesis_finds_no_disagreement_between_the_spec_and_the_api() {
+    let schemathesis = repository(".venv/bin/schemathesis");
+    assert!(
+        schemathesis.exists(),
+        "schemathesis is not installed: run `make test` (it installs it into .venv), or \
+         deploy/local/ensure-schemathesis.sh"
+    );
+    let app = spawn_app().await;
+    // Where schemathesis may leave files of its own, out of the repository.
+    let scratch = std::env::temp_dir().join(format!("provisioner-fuzz-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("a scratch directory");
+    let mut command = Command::new(&schemathesis);
+    command
+        .current_dir(&scratch)
+        .arg("run")
+        .arg(repository("schemas/openapi.yaml"))
+        .args(["--url", &app.address])
+        .args(["--header", &format!("Authorization: Bearer {}", app.token)])
+        .args(["--checks", "all"])
+        .args(["--phases", "examples,coverage,fuzzing,stateful"])
+        .args(["--seed", SEED, "--max-examples", MAX_EXAMPLES])
+        // A webhook must carry a Standard Webhooks signature over its exact body, which
+        // schemathesis cannot compute; tests/e2e/hr.rs signs hostile and valid events
+        // with the reference library instead.
+        .args(["--exclude-operation-id", "receiveHrEvent"])
+        .args(["--generation-database", "none", "--request-timeout", "20"])
+        .args(["--no-color", "--output-truncate", "false"]);
+    // Loopback only: no proxy may stand between schemathesis and the api.
+    for proxy in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        command.env_remove(proxy);
+    }
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("schemathesis runs to its end")
+        .expect("schemathesis starts");
+    let _ = std::fs::remove_dir_all(&scratch);
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "schemathesis reports failures:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    app.stop().await;
+}

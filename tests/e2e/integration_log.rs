@@ -1,7 +1,16 @@
+use std::time::Duration;
+
+use lapin::options::QueueDeclareOptions;
+use lapin::types::FieldTable;
+use provisioner_broker::Publisher;
+use provisioner_core::event::{AccountResult, CloudEvent};
+use provisioner_core::{EventId, IntegrationId, RequestId, RequestState, TenantId};
+use provisioner_store::{LogFilter, Store};
+use provisioner_test_support::eventually;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, TestApp};
 
 #[tokio::test]
 async fn the_log_lists_one_entry_per_outcome_newest_first_with_filters_and_pages() {
@@ -115,6 +124,99 @@ async fn bad_log_filters_are_refused_with_the_parameter_named() {
         );
     }
     app.stop().await;
+}
+
+/// Result events reach the projector many at a time, so they are written in groups; each
+/// is sent twice, so every group also holds copies of its own events and, the second
+/// time round, events already logged.
+#[tokio::test]
+async fn many_results_sent_twice_each_give_one_entry_per_event() {
+    const EVENTS: usize = 200;
+    let app = spawn_app().await;
+    let publisher = Publisher::new(
+        app.settings.amqp_url.clone(),
+        "test-redelivered",
+        provisioner::startup::topology(&app.settings),
+    );
+    let events: Vec<_> = (0..EVENTS)
+        .map(|n| result_event(app.tenant_id, n))
+        .collect();
+    let earlier = &events[..EVENTS / 2];
+    for event in earlier.iter().flat_map(|event| [event, event]) {
+        publisher.publish_result(event).await.unwrap();
+    }
+    wait_for_entries(&app.store, app.tenant_id, earlier.len()).await;
+    for event in events.iter().flat_map(|event| [event, event]) {
+        publisher.publish_result(event).await.unwrap();
+    }
+    wait_for_entries(&app.store, app.tenant_id, EVENTS).await;
+    publisher.close().await;
+
+    // Once the queue is empty every copy has reached the projector; stopping waits for
+    // what it still handles, so what is logged then is all the copies will ever write.
+    wait_for_an_empty_log_queue(&app).await;
+    let (store, tenant_id) = (app.store.clone(), app.tenant_id);
+    app.stop().await;
+    let mut logged: Vec<_> = logged(&store, tenant_id).await;
+    logged.sort();
+    let mut sent: Vec<_> = events.iter().map(|event| event.id.as_uuid()).collect();
+    sent.sort();
+    assert_eq!(logged, sent, "one entry per event, none doubled");
+}
+
+fn result_event(tenant_id: TenantId, n: usize) -> CloudEvent<AccountResult> {
+    let data = AccountResult {
+        tenant_id,
+        request_id: RequestId::new(),
+        integration_id: IntegrationId::new(),
+        employee_id: None,
+        state: RequestState::Succeeded,
+        service: "scim".into(),
+        workspace: "acme".into(),
+        target: format!("user-{n}"),
+        attempts: 1,
+        external_account_id: Some(format!("u-{n}")),
+        error: None,
+        account_id: None,
+    };
+    CloudEvent::account_result(EventId::new(), chrono::Utc::now(), data)
+}
+
+async fn logged(store: &Store, tenant_id: TenantId) -> Vec<uuid::Uuid> {
+    let filter = LogFilter {
+        limit: 1000,
+        ..LogFilter::default()
+    };
+    let entries = store.log_entries(tenant_id, &filter).await.unwrap();
+    entries.into_iter().map(|entry| entry.id).collect()
+}
+
+async fn wait_for_entries(store: &Store, tenant_id: TenantId, count: usize) {
+    eventually(Duration::from_secs(60), "the log entries", || async {
+        (logged(store, tenant_id).await.len() >= count).then_some(())
+    })
+    .await;
+}
+
+async fn wait_for_an_empty_log_queue(app: &TestApp) {
+    let connection = provisioner_broker::connect(&app.settings.amqp_url, "test-log-depth")
+        .await
+        .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let queue = provisioner::startup::topology(&app.settings).log_queue();
+    let passive = QueueDeclareOptions {
+        passive: true,
+        ..QueueDeclareOptions::default()
+    };
+    eventually(Duration::from_secs(60), "an empty log queue", || async {
+        let declared = channel
+            .queue_declare(queue.as_str().into(), passive, FieldTable::default())
+            .await
+            .ok()?;
+        (declared.message_count() == 0).then_some(())
+    })
+    .await;
+    let _ = connection.close(200, "done".into()).await;
 }
 
 fn urlencode(raw: &str) -> String {

@@ -1,6 +1,8 @@
 //! The projector: one integration-log entry per result event. The entry's id is the
-//! event's id, so a redelivered event changes nothing (DESIGN.md promise 5). It acks
-//! only after the entry is committed.
+//! event's id, so a redelivered event changes nothing (DESIGN.md promise 5). Deliveries
+//! handled at once share one statement and one commit (the store groups them); each is
+//! acked only after the commit that holds its entry, and one PostgreSQL refuses is set
+//! aside alone.
 
 use std::sync::Arc;
 

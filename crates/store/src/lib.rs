@@ -12,6 +12,7 @@ mod hr;
 mod integration_rows;
 mod integrations;
 mod log;
+mod log_groups;
 mod marks;
 mod outage;
 mod outbox;
@@ -57,6 +58,7 @@ pub struct Store {
     pool: PgPool,
     keyring: Arc<Keyring>,
     marks: Arc<marks::PublishMarks>,
+    log_queue: Arc<log_groups::LogQueue>,
 }
 
 impl Store {
@@ -72,6 +74,7 @@ impl Store {
             pool,
             keyring: Arc::new(Keyring::development()),
             marks: Arc::default(),
+            log_queue: Arc::default(),
         })
     }
 

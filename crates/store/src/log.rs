@@ -1,7 +1,5 @@
 use chrono::{DateTime, Utc};
 use provisioner_core::cursor::Cursor;
-use provisioner_core::event::{AccountResult, CloudEvent};
-use provisioner_core::trace::TraceParent;
 use provisioner_core::{EmployeeId, IntegrationId, RequestId, RequestState, TenantId};
 use serde::Serialize;
 use uuid::Uuid;
@@ -133,52 +131,6 @@ pub struct LogFilter {
 }
 
 impl Store {
-    /// Writes the log entry of one result event; a redelivered event changes nothing.
-    /// Returns whether a row was written.
-    pub async fn record_log_entry(
-        &self,
-        event: &CloudEvent<AccountResult>,
-    ) -> Result<bool, StoreError> {
-        let data = &event.data;
-        let status = if data.state == RequestState::Succeeded {
-            LogStatus::Success
-        } else {
-            LogStatus::Failure
-        };
-        let written = sqlx::query(
-            "INSERT INTO integration_log
-                 (id, tenant_id, at, action, status, service, workspace, integration_id, target,
-                  request_id, employee_id, state, external_account_id, cause, attempts, trace_id)
-             VALUES ($1, $2, $3, $16, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(event.id.as_uuid())
-        .bind(data.tenant_id.as_uuid())
-        .bind(event.time)
-        .bind(status.as_str())
-        .bind(&data.service)
-        .bind(&data.workspace)
-        .bind(data.integration_id.as_uuid())
-        .bind(&data.target)
-        .bind(data.request_id.as_uuid())
-        .bind(data.employee_id.map(|e| e.as_uuid()))
-        .bind(data.state.as_str())
-        .bind(&data.external_account_id)
-        .bind(data.error.as_ref().map(|e| e.message.as_str()))
-        .bind(data.attempts)
-        .bind(
-            event
-                .traceparent
-                .as_deref()
-                .and_then(TraceParent::parse)
-                .map(|trace| trace.trace_id().to_owned()),
-        )
-        .bind(LogAction::Create.as_str())
-        .execute(&self.pool)
-        .await?;
-        Ok(written.rows_affected() == 1)
-    }
-
     pub async fn log_entries(
         &self,
         tenant_id: TenantId,

@@ -9,6 +9,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use serde_json::{json, Value};
+
 use crate::helpers::spawn_app_tuned;
 
 /// Fixed, so a failure found once is found again on the next run.
@@ -80,5 +82,30 @@ async fn schemathesis_finds_no_disagreement_between_the_spec_and_the_api() {
         "schemathesis reports failures:\n{report}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_fuzzers_app_refuses_a_public_base_url_and_still_reaches_the_simulator() {
+    let app = spawn_app_tuned(|settings| settings.loopback_only = true).await;
+    // A literal public address: refused before any connection is tried, so this test
+    // sends nothing off the machine either.
+    let response = app
+        .post(
+            "/v1/integrations",
+            &json!({
+                "service": "scim",
+                "workspace": "outside",
+                "base_url": "https://93.184.216.34/scim/v2",
+                "credentials": {"token": "secret-outside"},
+            }),
+        )
+        .await;
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "error", "{body}");
+    let reason = body["status_reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("not a loopback address"), "{body}");
+    // The simulator listens on loopback, so the app's own integrations still work.
+    app.scim_integration("inside").await;
     app.stop().await;
 }

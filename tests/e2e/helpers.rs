@@ -47,6 +47,7 @@ pub fn test_settings(database_url: String) -> Settings {
         max_calls_in_flight: 256,
         claim_lease_seconds: 60,
         allow_private_networks: true,
+        loopback_only: false,
         credential_keys: None,
         drain_seconds: 5,
         queue_metrics_seconds: 1,

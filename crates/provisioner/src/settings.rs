@@ -57,6 +57,11 @@ pub struct Settings {
     )]
     pub allow_private_networks: bool,
 
+    /// Limits connectors to loopback addresses, whatever `allow_private_networks` says:
+    /// set only by tests whose base URLs a fuzzer chooses, never from the environment.
+    #[arg(skip)]
+    pub loopback_only: bool,
+
     /// Keys that seal integration credentials at rest, as `id:base64,id:base64` (32-byte
     /// keys); the first seals, all open. Unset, a development key is used, with a warning.
     #[arg(long, env = "PROVISIONER_CREDENTIAL_KEYS", hide_env_values = true)]

@@ -81,6 +81,7 @@ pub fn topology(settings: &Settings) -> Topology {
 pub fn catalog(settings: &Settings) -> anyhow::Result<Catalog> {
     let http = HttpClient::with_options(HttpOptions {
         allow_private_networks: settings.allow_private_networks,
+        loopback_only: settings.loopback_only,
         ..HttpOptions::default()
     })?;
     Ok(Catalog::new(http))

@@ -28,9 +28,10 @@ const RECORD: &str = "WITH account AS (
              updated_at = CASE WHEN accounts.employee_id IS NULL
                                     AND EXCLUDED.employee_id IS NOT NULL
                                THEN now() ELSE accounts.updated_at END
-         RETURNING id
+         RETURNING id, origin
      )
-     UPDATE provisioning_requests SET account_id = (SELECT id FROM account), account_origin = $9
+     UPDATE provisioning_requests
+     SET account_id = (SELECT id FROM account), account_origin = (SELECT origin FROM account)
      WHERE tenant_id = $1 AND id = $2
      RETURNING *";
 
@@ -133,7 +134,9 @@ pub(crate) async fn record(
     outcome: &ProvisionOutcome,
 ) -> Result<RequestRow, StoreError> {
     // A found account is provisioner's own unless the connector matched another's to
-    // the person (`Linked`); either way it was found by lookup.
+    // the person (`Linked`); either way it was found by lookup. An account already in
+    // the inventory keeps its origin, and the request takes that one: linking what
+    // another request of provisioner's created is not taking over someone else's.
     let (origin, found_by_lookup) = match outcome {
         ProvisionOutcome::Created { .. } => (AccountOrigin::Created, false),
         ProvisionOutcome::AlreadyExists { .. } => (AccountOrigin::Created, true),

@@ -218,6 +218,80 @@ mod tests {
         assert_eq!(connector.calls(), ["create", "find"]);
     }
 
+    /// A connector that finds one account of the given owner, whatever it is asked.
+    struct Owned(Owner);
+
+    #[async_trait::async_trait]
+    impl Connector for Owned {
+        async fn check(&self, _: &IntegrationTarget) -> Result<(), ConnectorFailure> {
+            Ok(())
+        }
+
+        async fn find(
+            &self,
+            _: &IntegrationTarget,
+            _: &Map<String, Value>,
+        ) -> Result<Option<String>, ConnectorFailure> {
+            Ok(Some("u-1".into()))
+        }
+
+        async fn identify(
+            &self,
+            _: &IntegrationTarget,
+            _: &Map<String, Value>,
+            _: &Stamp,
+            _: bool,
+        ) -> Result<Option<Found>, ConnectorFailure> {
+            Ok(Some(Found {
+                external_id: "u-1".into(),
+                owner: self.0,
+            }))
+        }
+
+        async fn create(
+            &self,
+            _: &IntegrationTarget,
+            _: &Map<String, Value>,
+        ) -> Result<CreateAnswer, ConnectorFailure> {
+            Ok(CreateAnswer::Conflict)
+        }
+    }
+
+    #[tokio::test]
+    async fn ours_is_adopted_the_persons_is_linked_and_anothers_is_a_permanent_conflict() {
+        let stamp = Stamp::new("req-1");
+        let outcome = |owner| async move {
+            provision_stamped(&Owned(owner), &target(), &ada(), &Stamp::new("req-1"), true).await
+        };
+        let u1 = || "u-1".to_owned();
+        assert_eq!(
+            outcome(Owner::Ours).await,
+            Ok(ProvisionOutcome::AlreadyExists { external_id: u1() })
+        );
+        let person = Owner::Theirs {
+            email_matches: true,
+        };
+        assert_eq!(
+            outcome(person).await,
+            Ok(ProvisionOutcome::Linked { external_id: u1() })
+        );
+        let stranger = Owner::Theirs {
+            email_matches: false,
+        };
+        let failure = outcome(stranger).await.unwrap_err();
+        assert_eq!(failure.code(), "conflict");
+        assert!(!failure.is_retryable());
+        assert!(
+            failure
+                .to_string()
+                .starts_with("the user name is taken by another account"),
+            "{failure}"
+        );
+        let after_conflict =
+            provision_stamped(&Owned(stranger), &target(), &ada(), &stamp, false).await;
+        assert_eq!(after_conflict.unwrap_err().code(), "conflict");
+    }
+
     #[tokio::test]
     async fn a_conflict_that_lookup_cannot_explain_is_permanent_and_says_so() {
         let connector = Scripted::new(None, CreateAnswer::Conflict);

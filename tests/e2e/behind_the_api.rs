@@ -73,6 +73,30 @@ pub async fn create_at_service(app: &TestApp, workspace: &str, user_name: &str) 
     assert_eq!(response.status(), StatusCode::CREATED);
 }
 
+/// Creates at the simulated SaaS what a create of the request `request_id` leaves there
+/// when its answer never comes back: the account, stamped with the request's id.
+pub async fn create_ours_at_service(
+    app: &TestApp,
+    workspace: &str,
+    user_name: &str,
+    request_id: &str,
+) {
+    let response = app
+        .client
+        .post(format!("{}/Users", app.sim_base_url(workspace)))
+        .bearer_auth(format!("secret-{workspace}"))
+        .header("content-type", "application/scim+json")
+        .json(&json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": user_name,
+            "externalId": request_id,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
 /// Waits until the request has `count` log entries and returns them, newest first.
 pub async fn eventually_log(app: &TestApp, request_id: &str, count: usize) -> Vec<Value> {
     let query = format!("?request_id={request_id}");

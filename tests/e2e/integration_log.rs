@@ -178,6 +178,7 @@ fn result_event(tenant_id: TenantId, n: usize) -> CloudEvent<AccountResult> {
         external_account_id: Some(format!("u-{n}")),
         error: None,
         account_id: None,
+        account_origin: None,
     };
     CloudEvent::account_result(EventId::new(), chrono::Utc::now(), data)
 }

@@ -21,6 +21,7 @@ mod idempotency;
 mod integration_errors;
 mod integration_log;
 mod kill_points;
+mod linking;
 mod lost_wake_ups;
 mod metrics;
 mod microsoft;

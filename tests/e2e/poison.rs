@@ -181,6 +181,7 @@ async fn messages_with_text_postgresql_cannot_store_are_set_aside_with_the_field
             external_account_id: Some("u-1".into()),
             error: None,
             account_id: None,
+            account_origin: None,
         },
     ))
     .unwrap();

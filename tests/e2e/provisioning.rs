@@ -105,7 +105,7 @@ async fn a_request_whose_worker_died_after_the_saas_call_adopts_the_account() {
         claimed,
         provisioner_store::ClaimOutcome::Claimed(_)
     ));
-    crate::helpers::create_at_service(&app, "acme", "grace").await;
+    crate::helpers::create_ours_at_service(&app, "acme", "grace", &id).await;
     crate::helpers::age_claim(&app, &id).await;
 
     let request = app.wait_until_finished(&id).await;

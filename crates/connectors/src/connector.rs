@@ -37,6 +37,41 @@ pub enum CreateAnswer {
     Conflict,
 }
 
+/// The mark provisioner puts on an account it creates (the request's id, which every
+/// attempt of one request shares), so a lookup after a lost answer tells its own account
+/// from one somebody else made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp(String);
+
+impl Stamp {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An account a lookup found, with what says whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub external_id: String,
+    pub owner: Owner,
+}
+
+/// Whose a found account is (DESIGN.md promise 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// It carries this request's stamp: provisioner made it and lost the answer.
+    Ours,
+    /// Someone else made it; it may be linked only when it is the same person by the
+    /// identity the service keys on.
+    Theirs { email_matches: bool },
+    /// The connector cannot tell (it stamps nothing yet): adopted, as before stamping.
+    Unverified,
+}
+
 #[async_trait::async_trait]
 pub trait Connector: Send + Sync {
     /// A cheap authenticated read that tells whether the integration works.
@@ -66,6 +101,37 @@ pub trait Connector: Send + Sync {
         target: &IntegrationTarget,
         account: &Map<String, Value>,
     ) -> Result<CreateAnswer, ConnectorFailure>;
+
+    /// Creates the account with provisioner's stamp in the vendor's external-id field;
+    /// a vendor that offers none creates it unstamped.
+    async fn create_stamped(
+        &self,
+        target: &IntegrationTarget,
+        account: &Map<String, Value>,
+        _stamp: &Stamp,
+    ) -> Result<CreateAnswer, ConnectorFailure> {
+        self.create(target, account).await
+    }
+
+    /// Looks the account up and says whose it is; `after_conflict` when a create was
+    /// just refused for it. A connector that stamps nothing finds as before, unverified.
+    async fn identify(
+        &self,
+        target: &IntegrationTarget,
+        account: &Map<String, Value>,
+        _stamp: &Stamp,
+        after_conflict: bool,
+    ) -> Result<Option<Found>, ConnectorFailure> {
+        let found = if after_conflict {
+            self.find_after_conflict(target, account).await?
+        } else {
+            self.find(target, account).await?
+        };
+        Ok(found.map(|external_id| Found {
+            external_id,
+            owner: Owner::Unverified,
+        }))
+    }
 }
 
 /// How a person reads who an account is for: user_name, else email, else "".

@@ -22,9 +22,11 @@ mod vendor;
 mod wire;
 
 pub use catalog::{vendor_limits, BaseUrlError, Catalog};
-pub use connector::{account_target, Connector, CreateAnswer, IntegrationTarget};
+pub use connector::{
+    account_target, Connector, CreateAnswer, Found, IntegrationTarget, Owner, Stamp,
+};
 pub use http::{HttpClient, HttpClientError, HttpOptions};
-pub use provision::provision;
+pub use provision::{provision, provision_stamped};
 pub use provisioner_core::{IntoServiceKey, ServiceKey};
 pub use schema::FieldError;
 pub use services::github::GitHubConnector;

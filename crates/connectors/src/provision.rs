@@ -3,32 +3,43 @@
 use provisioner_core::{ConnectorFailure, ProvisionOutcome};
 use serde_json::{Map, Value};
 
-use crate::connector::{account_target, Connector, CreateAnswer, IntegrationTarget};
+use crate::connector::{
+    account_target, Connector, CreateAnswer, Found, IntegrationTarget, Owner, Stamp,
+};
 
-/// Provisions one account. When an earlier attempt may have reached the SaaS, looks up
-/// first and adopts a match; otherwise creates, because SaaS quotas are scarce and a
-/// first attempt cannot have left anything behind. A conflict is always resolved by
-/// lookup and adopted as `AlreadyExists`; a conflict whose lookup finds nothing is
-/// `Permanent` with a cause a person can act on.
+/// [`provision_stamped`] for a caller that owns no stable id to stamp: nothing it finds
+/// can be recognised as its own, so only a same-person account is taken over.
 pub async fn provision(
     connector: &dyn Connector,
     target: &IntegrationTarget,
     account: &Map<String, Value>,
     may_have_reached_before: bool,
 ) -> Result<ProvisionOutcome, ConnectorFailure> {
+    let stamp = Stamp::new(String::new());
+    provision_stamped(connector, target, account, &stamp, may_have_reached_before).await
+}
+
+/// Provisions one account, stamped with `stamp`. When an earlier attempt may have
+/// reached the SaaS, looks up first; otherwise creates, because SaaS quotas are scarce
+/// and a first attempt cannot have left anything behind. A conflict is resolved by
+/// lookup. What a lookup finds is decided by [`decide`]: never adopted on user name
+/// alone.
+pub async fn provision_stamped(
+    connector: &dyn Connector,
+    target: &IntegrationTarget,
+    account: &Map<String, Value>,
+    stamp: &Stamp,
+    may_have_reached_before: bool,
+) -> Result<ProvisionOutcome, ConnectorFailure> {
     if may_have_reached_before {
-        if let Some(external_id) = connector.find(target, account).await? {
-            tracing::info!(workspace = %target.workspace, external_id, "adopted an account found before creating");
-            return Ok(ProvisionOutcome::AlreadyExists { external_id });
+        if let Some(found) = connector.identify(target, account, stamp, false).await? {
+            return decide(target, account, found);
         }
     }
-    match connector.create(target, account).await? {
+    match connector.create_stamped(target, account, stamp).await? {
         CreateAnswer::Created { external_id } => Ok(ProvisionOutcome::Created { external_id }),
-        CreateAnswer::Conflict => match connector.find_after_conflict(target, account).await? {
-            Some(external_id) => {
-                tracing::info!(workspace = %target.workspace, external_id, "adopted an account after a conflict");
-                Ok(ProvisionOutcome::AlreadyExists { external_id })
-            }
+        CreateAnswer::Conflict => match connector.identify(target, account, stamp, true).await? {
+            Some(found) => decide(target, account, found),
             None => Err(ConnectorFailure::Permanent {
                 code: "conflict".into(),
                 cause: format!(
@@ -40,6 +51,39 @@ pub async fn provision(
                 ),
             }),
         },
+    }
+}
+
+/// Our stamp: provisioner's own account, whose answer was lost. Another's account with
+/// the person's email: linked. Another's account with only the user name in common: a
+/// permanent conflict, since adopting it would hand someone else's account over.
+fn decide(
+    target: &IntegrationTarget,
+    account: &Map<String, Value>,
+    found: Found,
+) -> Result<ProvisionOutcome, ConnectorFailure> {
+    let Found { external_id, owner } = found;
+    match owner {
+        Owner::Ours | Owner::Unverified => {
+            tracing::info!(workspace = %target.workspace, external_id, ?owner, "adopted an account provisioner made");
+            Ok(ProvisionOutcome::AlreadyExists { external_id })
+        }
+        Owner::Theirs {
+            email_matches: true,
+        } => {
+            tracing::info!(workspace = %target.workspace, external_id, "linked an existing account of the same person");
+            Ok(ProvisionOutcome::Linked { external_id })
+        }
+        Owner::Theirs {
+            email_matches: false,
+        } => Err(ConnectorFailure::Permanent {
+            code: "conflict".into(),
+            cause: format!(
+                "the user name is taken by another account: {:?} exists at the service with \
+                 another email and was not made by provisioner",
+                account_target(account)
+            ),
+        }),
     }
 }
 
@@ -172,6 +216,80 @@ mod tests {
             }
         );
         assert_eq!(connector.calls(), ["create", "find"]);
+    }
+
+    /// A connector that finds one account of the given owner, whatever it is asked.
+    struct Owned(Owner);
+
+    #[async_trait::async_trait]
+    impl Connector for Owned {
+        async fn check(&self, _: &IntegrationTarget) -> Result<(), ConnectorFailure> {
+            Ok(())
+        }
+
+        async fn find(
+            &self,
+            _: &IntegrationTarget,
+            _: &Map<String, Value>,
+        ) -> Result<Option<String>, ConnectorFailure> {
+            Ok(Some("u-1".into()))
+        }
+
+        async fn identify(
+            &self,
+            _: &IntegrationTarget,
+            _: &Map<String, Value>,
+            _: &Stamp,
+            _: bool,
+        ) -> Result<Option<Found>, ConnectorFailure> {
+            Ok(Some(Found {
+                external_id: "u-1".into(),
+                owner: self.0,
+            }))
+        }
+
+        async fn create(
+            &self,
+            _: &IntegrationTarget,
+            _: &Map<String, Value>,
+        ) -> Result<CreateAnswer, ConnectorFailure> {
+            Ok(CreateAnswer::Conflict)
+        }
+    }
+
+    #[tokio::test]
+    async fn ours_is_adopted_the_persons_is_linked_and_anothers_is_a_permanent_conflict() {
+        let stamp = Stamp::new("req-1");
+        let outcome = |owner| async move {
+            provision_stamped(&Owned(owner), &target(), &ada(), &Stamp::new("req-1"), true).await
+        };
+        let u1 = || "u-1".to_owned();
+        assert_eq!(
+            outcome(Owner::Ours).await,
+            Ok(ProvisionOutcome::AlreadyExists { external_id: u1() })
+        );
+        let person = Owner::Theirs {
+            email_matches: true,
+        };
+        assert_eq!(
+            outcome(person).await,
+            Ok(ProvisionOutcome::Linked { external_id: u1() })
+        );
+        let stranger = Owner::Theirs {
+            email_matches: false,
+        };
+        let failure = outcome(stranger).await.unwrap_err();
+        assert_eq!(failure.code(), "conflict");
+        assert!(!failure.is_retryable());
+        assert!(
+            failure
+                .to_string()
+                .starts_with("the user name is taken by another account"),
+            "{failure}"
+        );
+        let after_conflict =
+            provision_stamped(&Owned(stranger), &target(), &ada(), &stamp, false).await;
+        assert_eq!(after_conflict.unwrap_err().code(), "conflict");
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AccountId, EmployeeId, EventId, IntegrationId, RequestId, TenantId};
+use crate::inventory::AccountOrigin;
 use crate::outcome::RequestError;
 use crate::state::RequestState;
 
@@ -116,6 +117,10 @@ pub struct AccountResult {
     /// The account in the inventory a success recorded; absent when none is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<AccountId>,
+    /// How a success came to hold its account: `linked` when it took over the person's
+    /// existing one; absent when it holds none or before linking existed (`created`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_origin: Option<AccountOrigin>,
 }
 
 impl CloudEvent<AccountResult> {
@@ -167,6 +172,7 @@ mod tests {
             external_account_id: Some("u-1".into()),
             error: None,
             account_id: None,
+            account_origin: None,
         }
     }
 

@@ -13,12 +13,17 @@ pub enum ProvisionOutcome {
     /// An account that matches already existed (found by lookup or after a conflict); it
     /// is adopted rather than duplicated.
     AlreadyExists { external_id: String },
+    /// An account provisioner did not make, for the same person by the identity the
+    /// service keys on (its email): taken over rather than duplicated.
+    Linked { external_id: String },
 }
 
 impl ProvisionOutcome {
     pub fn external_id(&self) -> &str {
         match self {
-            Self::Created { external_id } | Self::AlreadyExists { external_id } => external_id,
+            Self::Created { external_id }
+            | Self::AlreadyExists { external_id }
+            | Self::Linked { external_id } => external_id,
         }
     }
 }

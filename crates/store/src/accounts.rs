@@ -28,9 +28,10 @@ const RECORD: &str = "WITH account AS (
              updated_at = CASE WHEN accounts.employee_id IS NULL
                                     AND EXCLUDED.employee_id IS NOT NULL
                                THEN now() ELSE accounts.updated_at END
-         RETURNING id
+         RETURNING id, origin
      )
-     UPDATE provisioning_requests SET account_id = (SELECT id FROM account)
+     UPDATE provisioning_requests
+     SET account_id = (SELECT id FROM account), account_origin = (SELECT origin FROM account)
      WHERE tenant_id = $1 AND id = $2
      RETURNING *";
 
@@ -132,10 +133,15 @@ pub(crate) async fn record(
     request: &RequestRow,
     outcome: &ProvisionOutcome,
 ) -> Result<RequestRow, StoreError> {
-    // Both kinds of success are provisioner's own account today: a lookup finds only
-    // what an earlier attempt made, recognised by the external id it stamped. Telling
-    // a linked account apart is the matching's work; the column keeps what it needs.
-    let found_by_lookup = matches!(outcome, ProvisionOutcome::AlreadyExists { .. });
+    // A found account is provisioner's own unless the connector matched another's to
+    // the person (`Linked`); either way it was found by lookup. An account already in
+    // the inventory keeps its origin, and the request takes that one: linking what
+    // another request of provisioner's created is not taking over someone else's.
+    let (origin, found_by_lookup) = match outcome {
+        ProvisionOutcome::Created { .. } => (AccountOrigin::Created, false),
+        ProvisionOutcome::AlreadyExists { .. } => (AccountOrigin::Created, true),
+        ProvisionOutcome::Linked { .. } => (AccountOrigin::Linked, true),
+    };
     let raw: RawRequestRow = sqlx::query_as(RECORD)
         .bind(request.tenant_id.as_uuid())
         .bind(request.id.as_uuid())
@@ -145,7 +151,7 @@ pub(crate) async fn record(
         .bind(outcome.external_id())
         .bind(&request.target)
         .bind(AccountState::Active.as_str())
-        .bind(AccountOrigin::Created.as_str())
+        .bind(origin.as_str())
         .bind(found_by_lookup)
         .fetch_one(&mut *connection)
         .await?;

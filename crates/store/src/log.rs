@@ -1,6 +1,9 @@
 use chrono::{DateTime, Utc};
 use provisioner_core::cursor::Cursor;
-use provisioner_core::{EmployeeId, IntegrationId, RequestId, RequestState, TenantId};
+use provisioner_core::event::AccountResult;
+use provisioner_core::{
+    AccountOrigin, EmployeeId, IntegrationId, RequestId, RequestState, TenantId,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -15,15 +18,26 @@ pub enum LogAction {
     Create,
     /// An operator sent the request through again.
     Replay,
+    /// An account was asked for and the person's existing one was taken over.
+    Link,
 }
 
 impl LogAction {
-    pub const ALL: [LogAction; 2] = [Self::Create, Self::Replay];
+    pub const ALL: [LogAction; 3] = [Self::Create, Self::Replay, Self::Link];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Create => "create",
             Self::Replay => "replay",
+            Self::Link => "link",
+        }
+    }
+
+    /// The action of the entry a result event writes.
+    pub fn of_result(result: &AccountResult) -> Self {
+        match result.account_origin {
+            Some(AccountOrigin::Linked) => Self::Link,
+            Some(AccountOrigin::Created) | None => Self::Create,
         }
     }
 }

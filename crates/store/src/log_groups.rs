@@ -27,6 +27,7 @@ struct LogRow {
     id: Uuid,
     tenant_id: Uuid,
     at: DateTime<Utc>,
+    action: &'static str,
     status: &'static str,
     service: String,
     workspace: String,
@@ -53,6 +54,7 @@ impl LogRow {
             id: event.id.as_uuid(),
             tenant_id: data.tenant_id.as_uuid(),
             at: event.time,
+            action: LogAction::of_result(data).as_str(),
             status: status.as_str(),
             service: data.service.clone(),
             workspace: data.workspace.clone(),
@@ -180,14 +182,14 @@ async fn insert_log_rows<'a>(
         "INSERT INTO integration_log
              (id, tenant_id, at, action, status, service, workspace, integration_id, target,
               request_id, employee_id, state, external_account_id, cause, attempts, trace_id)
-         SELECT id, tenant_id, at, $16, status, service, workspace, integration_id, target,
+         SELECT id, tenant_id, at, action, status, service, workspace, integration_id, target,
                 request_id, employee_id, state, external_account_id, cause, attempts, trace_id
          FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[],
                      $6::text[], $7::uuid[], $8::text[], $9::uuid[], $10::uuid[], $11::text[],
-                     $12::text[], $13::text[], $14::int4[], $15::text[])
+                     $12::text[], $13::text[], $14::int4[], $15::text[], $16::text[])
               AS e(id, tenant_id, at, status, service, workspace, integration_id, target,
                    request_id, employee_id, state, external_account_id, cause, attempts,
-                   trace_id)
+                   trace_id, action)
          ON CONFLICT (id) DO NOTHING
          RETURNING id",
     )
@@ -206,7 +208,7 @@ async fn insert_log_rows<'a>(
     .bind(columns.cause)
     .bind(columns.attempts)
     .bind(columns.trace_id)
-    .bind(LogAction::Create.as_str())
+    .bind(columns.action)
     .fetch_all(&store.pool)
     .await?;
     Ok(written.into_iter().collect())
@@ -230,6 +232,7 @@ struct Columns {
     cause: Vec<Option<String>>,
     attempts: Vec<i32>,
     trace_id: Vec<Option<String>>,
+    action: Vec<&'static str>,
 }
 
 impl Columns {
@@ -250,5 +253,6 @@ impl Columns {
         self.cause.push(row.cause.clone());
         self.attempts.push(row.attempts);
         self.trace_id.push(row.trace_id.clone());
+        self.action.push(row.action);
     }
 }

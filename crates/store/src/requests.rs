@@ -3,8 +3,8 @@ use provisioner_core::cursor::Cursor;
 use provisioner_core::event::{AccountResult, CloudEvent};
 use provisioner_core::trace::TraceParent;
 use provisioner_core::{
-    AccountId, EmployeeId, EventId, IntegrationId, RequestAction, RequestError, RequestId,
-    RequestState, TenantId,
+    AccountId, AccountOrigin, EmployeeId, EventId, IntegrationId, RequestAction, RequestError,
+    RequestId, RequestState, TenantId,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -52,6 +52,9 @@ pub struct RequestRow {
     pub external_account_id: Option<String>,
     /// The account in the inventory this request's success recorded.
     pub account_id: Option<AccountId>,
+    /// How the request came to hold its account; `None` when it holds none or
+    /// succeeded before linking existed.
+    pub account_origin: Option<AccountOrigin>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub error_retryable: Option<bool>,
@@ -77,6 +80,7 @@ pub(crate) struct RawRequestRow {
     attempts: i32,
     external_account_id: Option<String>,
     account_id: Option<Uuid>,
+    account_origin: Option<String>,
     error_code: Option<String>,
     error_message: Option<String>,
     error_retryable: Option<bool>,
@@ -104,6 +108,13 @@ impl TryFrom<RawRequestRow> for RequestRow {
             attempts: raw.attempts,
             external_account_id: raw.external_account_id,
             account_id: raw.account_id.map(Into::into),
+            account_origin: raw
+                .account_origin
+                .as_deref()
+                .map(|name| {
+                    StoreError::decode("origin", name, &AccountOrigin::ALL, AccountOrigin::as_str)
+                })
+                .transpose()?,
             error_code: raw.error_code,
             error_message: raw.error_message,
             error_retryable: raw.error_retryable,
@@ -147,6 +158,7 @@ impl RequestRow {
             external_account_id: self.external_account_id.clone(),
             error: self.error(),
             account_id: self.account_id,
+            account_origin: self.account_origin,
         };
         let mut event = CloudEvent::account_result(event_id, self.updated_at, data);
         event.traceparent = self.trace().map(|trace| trace.to_string());

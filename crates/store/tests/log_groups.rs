@@ -31,6 +31,7 @@ fn result_event(tenant_id: TenantId, target: &str) -> CloudEvent<AccountResult> 
         external_account_id: Some("u-1".into()),
         error: None,
         account_id: None,
+        account_origin: None,
     };
     CloudEvent::account_result(EventId::new(), Utc::now(), data)
 }
@@ -134,4 +135,32 @@ async fn an_entry_postgresql_refuses_fails_alone_and_its_group_is_written() {
         .collect();
     expected.sort();
     assert_eq!(logged_ids(&store, tenant_id).await, expected);
+}
+
+#[tokio::test]
+async fn each_entry_of_a_group_keeps_its_own_action() {
+    let (store, tenant_id, _) = store().await;
+    let alone = result_event(tenant_id, "alan");
+    let created = result_event(tenant_id, "ada");
+    let mut linked = result_event(tenant_id, "grace");
+    linked.data.account_origin = Some(provisioner_core::AccountOrigin::Linked);
+    let (a, b, c) = tokio::join!(
+        store.record_log_entry(&alone),
+        store.record_log_entry(&created),
+        store.record_log_entry(&linked),
+    );
+    assert!(a.unwrap() && b.unwrap() && c.unwrap());
+    let filter = LogFilter {
+        limit: 10,
+        ..LogFilter::default()
+    };
+    let entries = store.log_entries(tenant_id, &filter).await.unwrap();
+    let action_of = |target: &str| {
+        entries
+            .iter()
+            .find(|entry| entry.target == target)
+            .map(|entry| entry.action.as_str())
+    };
+    assert_eq!(action_of("ada"), Some("create"));
+    assert_eq!(action_of("grace"), Some("link"));
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use provisioner_broker::BrokerError;
-use provisioner_connectors::{provision, Connector, IntegrationTarget};
+use provisioner_connectors::{provision_stamped, Connector, IntegrationTarget, Owner, Stamp};
 use provisioner_core::event::RequestMessage;
 use provisioner_core::trace::TraceParent;
 use provisioner_core::{
@@ -291,9 +291,14 @@ impl Worker {
     ) -> Option<String> {
         let (connector, target) = self.connector_for(claim, integration).ok()?;
         let account = claim.request.account.as_object()?;
-        let lookup = connector.find(&target, account);
+        let stamp = Stamp::new(claim.request.id.to_string());
+        let lookup = connector.identify(&target, account, &stamp, false);
+        // Only provisioner's own account is adopted here; a linkable one is left to an
+        // attempt, which decides with the person's identity in hand.
         match tokio::time::timeout(self.call_budget(), lookup).await {
-            Ok(Ok(found)) => found,
+            Ok(Ok(Some(found))) if matches!(found.owner, Owner::Ours | Owner::Unverified) => {
+                Some(found.external_id)
+            }
             _ => None,
         }
     }
@@ -308,10 +313,13 @@ impl Worker {
         let empty = serde_json::Map::new();
         let account = request.account.as_object().unwrap_or(&empty);
         let started = std::time::Instant::now();
-        let calls = provision(
+        // The request id: every attempt of the request shares it and nothing else does.
+        let stamp = Stamp::new(request.id.to_string());
+        let calls = provision_stamped(
             connector.as_ref(),
             &target,
             account,
+            &stamp,
             claim.may_have_reached_before(),
         );
         let budget = self.call_budget();

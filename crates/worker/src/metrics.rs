@@ -25,6 +25,7 @@ pub(crate) fn connector_called(
     let outcome = match result {
         Ok(ProvisionOutcome::Created { .. }) => "created",
         Ok(ProvisionOutcome::AlreadyExists { .. }) => "already_exists",
+        Ok(ProvisionOutcome::Linked { .. }) => "linked",
         Err(ConnectorFailure::RateLimited { .. }) => "rate_limited",
         Err(ConnectorFailure::Transient { .. }) => "transient",
         Err(ConnectorFailure::Permanent { .. }) => "permanent",

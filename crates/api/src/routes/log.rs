@@ -13,7 +13,7 @@ use crate::query::Query;
 use crate::views::LogPage;
 use crate::AppState;
 
-const ACTIONS: &[&str] = &["create", "replay"];
+const ACTIONS: &[&str] = &["create", "replay", "link"];
 const STATUSES: &[&str] = &["success", "failure"];
 
 /// The integration log, newest first: one entry per outcome.

@@ -65,6 +65,11 @@ pub fn connector() -> ScimConnector {
     ScimConnector::new(HttpClient::with_options(loopback_options()).unwrap())
 }
 
+/// The stamp of the one request a test provisions for: every attempt of it shares it.
+pub fn stamp() -> provisioner_connectors::Stamp {
+    provisioner_connectors::Stamp::new("2f1c7b9e-request")
+}
+
 pub fn account(user_name: &str) -> Map<String, Value> {
     json!({"user_name": user_name, "email": "ada@example.com", "given_name": "Ada", "family_name": "Lovelace"})
         .as_object()

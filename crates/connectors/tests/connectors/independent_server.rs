@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use provisioner_connectors::{provision, Connector, CreateAnswer, IntegrationTarget};
+use provisioner_connectors::{provision_stamped, Connector, CreateAnswer, IntegrationTarget};
 use provisioner_core::{ConnectorFailure, ProvisionOutcome};
 use serde_json::json;
 
-use crate::helpers::{account, connector};
+use crate::helpers::{account, connector, stamp};
 
 const TOKEN: &str = "independent-s3cret";
 
@@ -102,9 +102,15 @@ async fn against_an_independent_scim_server_create_lookup_and_conflict_agree() {
         .await
         .expect("the integration checks ok");
 
-    let created = provision(&connector, &target, &account("ada.lovelace"), false)
-        .await
-        .unwrap();
+    let created = provision_stamped(
+        &connector,
+        &target,
+        &account("ada.lovelace"),
+        &stamp(),
+        false,
+    )
+    .await
+    .unwrap();
     let ProvisionOutcome::Created { external_id } = created else {
         panic!("{created:?}")
     };
@@ -132,9 +138,15 @@ async fn against_an_independent_scim_server_create_lookup_and_conflict_agree() {
         "409 uniqueness: {again:?}"
     );
 
-    let adopted = provision(&connector, &target, &account("ada.lovelace"), false)
-        .await
-        .unwrap();
+    let adopted = provision_stamped(
+        &connector,
+        &target,
+        &account("ada.lovelace"),
+        &stamp(),
+        false,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         adopted,
         ProvisionOutcome::AlreadyExists {
@@ -142,9 +154,15 @@ async fn against_an_independent_scim_server_create_lookup_and_conflict_agree() {
         }
     );
 
-    let retried = provision(&connector, &target, &account("ada.lovelace"), true)
-        .await
-        .unwrap();
+    let retried = provision_stamped(
+        &connector,
+        &target,
+        &account("ada.lovelace"),
+        &stamp(),
+        true,
+    )
+    .await
+    .unwrap();
     assert_eq!(retried, ProvisionOutcome::AlreadyExists { external_id });
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use provisioner_connectors::{provision, Catalog, Connector, HttpClient};
+use provisioner_connectors::{provision, provision_stamped, Catalog, Connector, HttpClient};
 use provisioner_core::{ConnectorFailure, ProvisionOutcome};
 use provisioner_sim::{Documented, Faults};
 
@@ -28,12 +28,24 @@ async fn a_first_attempt_creates_the_account_with_one_call() {
 async fn a_conflict_is_adopted_as_already_exists() {
     let saas = Saas::spawn().await;
     let connector = connector();
-    let first = provision(&connector, &saas.target(TOKEN), &account("Ada"), false)
-        .await
-        .unwrap();
-    let second = provision(&connector, &saas.target(TOKEN), &account("ada"), false)
-        .await
-        .unwrap();
+    let first = provision_stamped(
+        &connector,
+        &saas.target(TOKEN),
+        &account("Ada"),
+        &stamp(),
+        false,
+    )
+    .await
+    .unwrap();
+    let second = provision_stamped(
+        &connector,
+        &saas.target(TOKEN),
+        &account("ada"),
+        &stamp(),
+        false,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         second,
         ProvisionOutcome::AlreadyExists {
@@ -51,10 +63,11 @@ async fn a_retry_after_a_lost_response_adopts_the_account_with_exactly_one_creat
         ..Faults::default()
     });
     let connector = connector();
-    let lost = provision(
+    let lost = provision_stamped(
         &connector,
         &saas.target(TOKEN),
         &account("ada+test@example.com"),
+        &stamp(),
         false,
     )
     .await;
@@ -63,10 +76,11 @@ async fn a_retry_after_a_lost_response_adopts_the_account_with_exactly_one_creat
         "{lost:?}"
     );
 
-    let retry = provision(
+    let retry = provision_stamped(
         &connector,
         &saas.target(TOKEN),
         &account("ada+test@example.com"),
+        &stamp(),
         true,
     )
     .await
@@ -192,10 +206,10 @@ async fn a_uniqueness_error_answered_400_is_a_conflict_resolved_by_adoption() {
     });
     let connector = connector();
     let target = saas.target(TOKEN);
-    let first = provision(&connector, &target, &account("ada"), false)
+    let first = provision_stamped(&connector, &target, &account("ada"), &stamp(), false)
         .await
         .unwrap();
-    let second = provision(&connector, &target, &account("ADA"), false)
+    let second = provision_stamped(&connector, &target, &account("ADA"), &stamp(), false)
         .await
         .unwrap();
     assert_eq!(
@@ -204,4 +218,82 @@ async fn a_uniqueness_error_answered_400_is_a_conflict_resolved_by_adoption() {
             external_id: first.external_id().into()
         }
     );
+}
+
+fn account_with_email(user_name: &str, email: &str) -> serde_json::Map<String, serde_json::Value> {
+    let mut fields = account(user_name);
+    fields.insert("email".into(), email.into());
+    fields
+}
+
+#[tokio::test]
+async fn a_create_stamps_the_request_as_the_scim_external_id() {
+    let saas = Saas::spawn().await;
+    provision_stamped(
+        &connector(),
+        &saas.target(TOKEN),
+        &account("ada"),
+        &stamp(),
+        false,
+    )
+    .await
+    .unwrap();
+    let users = saas.sim.users("acme").unwrap();
+    assert_eq!(users[0]["externalId"], stamp().as_str());
+}
+
+#[tokio::test]
+async fn an_existing_account_of_the_same_email_is_linked() {
+    let saas = Saas::spawn().await;
+    let connector = connector();
+    // Made at the service by someone else: no stamp of provisioner's.
+    let theirs = connector
+        .create(&saas.target(TOKEN), &account("ada"))
+        .await
+        .unwrap();
+    let outcome = provision_stamped(
+        &connector,
+        &saas.target(TOKEN),
+        &account("ada"),
+        &stamp(),
+        false,
+    )
+    .await
+    .unwrap();
+    let provisioner_connectors::CreateAnswer::Created { external_id } = theirs else {
+        panic!("{theirs:?}")
+    };
+    assert_eq!(outcome, ProvisionOutcome::Linked { external_id });
+    assert_eq!(saas.sim.stats("acme").unwrap().accounts, 1);
+}
+
+#[tokio::test]
+async fn an_account_sharing_only_the_user_name_is_a_permanent_conflict() {
+    let saas = Saas::spawn().await;
+    let connector = connector();
+    let target = saas.target(TOKEN);
+    connector
+        .create(&target, &account_with_email("ada", "other@example.com"))
+        .await
+        .unwrap();
+    for may_have_reached_before in [false, true] {
+        let failure = provision_stamped(
+            &connector,
+            &target,
+            &account("ada"),
+            &stamp(),
+            may_have_reached_before,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(failure.code(), "conflict");
+        assert!(!failure.is_retryable());
+        assert!(
+            failure
+                .to_string()
+                .starts_with("the user name is taken by another account"),
+            "{failure}"
+        );
+    }
+    assert_eq!(saas.sim.stats("acme").unwrap().accounts, 1);
 }

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use provisioner_connectors::{provision, Catalog, Connector, IntegrationTarget, SlackConnector};
+use provisioner_connectors::{
+    provision, provision_stamped, Catalog, Connector, IntegrationTarget, SlackConnector,
+};
 use provisioner_core::{ConnectorFailure, ProvisionOutcome};
 use provisioner_sim::{Documented, Faults, WorkspaceSetup};
 use serde_json::json;
@@ -62,13 +64,13 @@ async fn a_retry_after_a_lost_answer_looks_up_and_adopts_the_member() {
     });
     let connector = connector();
     let target = target(&saas, SLACK_TOKEN);
-    let lost = provision(&connector, &target, &account("ada"), false).await;
+    let lost = provision_stamped(&connector, &target, &account("ada"), &stamp(), false).await;
     assert!(
         matches!(lost, Err(ConnectorFailure::Transient { .. })),
         "{lost:?}"
     );
 
-    let retry = provision(&connector, &target, &account("ada"), true)
+    let retry = provision_stamped(&connector, &target, &account("ada"), &stamp(), true)
         .await
         .unwrap();
     let stored = saas.sim.users("acme").unwrap();
@@ -89,10 +91,10 @@ async fn a_user_name_taken_in_another_case_is_a_conflict_resolved_by_adoption() 
     let saas = slack().await;
     let connector = connector();
     let target = target(&saas, SLACK_TOKEN);
-    let first = provision(&connector, &target, &account("Ada"), false)
+    let first = provision_stamped(&connector, &target, &account("Ada"), &stamp(), false)
         .await
         .unwrap();
-    let second = provision(&connector, &target, &account("ada"), false)
+    let second = provision_stamped(&connector, &target, &account("ada"), &stamp(), false)
         .await
         .unwrap();
     assert_eq!(
@@ -202,10 +204,10 @@ async fn a_taken_user_name_answered_400_username_taken_is_a_conflict_resolved_by
     });
     let connector = connector();
     let target = target(&saas, SLACK_TOKEN);
-    let first = provision(&connector, &target, &account("ada"), false)
+    let first = provision_stamped(&connector, &target, &account("ada"), &stamp(), false)
         .await
         .unwrap();
-    let second = provision(&connector, &target, &account("ada"), false)
+    let second = provision_stamped(&connector, &target, &account("ada"), &stamp(), false)
         .await
         .unwrap();
     assert_eq!(
@@ -215,4 +217,51 @@ async fn a_taken_user_name_answered_400_username_taken_is_a_conflict_resolved_by
         }
     );
     assert_eq!(saas.sim.stats("acme").unwrap().accounts, 1);
+}
+
+#[tokio::test]
+async fn a_slack_member_carries_the_stamp_as_its_external_id() {
+    let saas = slack().await;
+    provision_stamped(
+        &connector(),
+        &target(&saas, SLACK_TOKEN),
+        &account("ada"),
+        &stamp(),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        saas.sim.users("acme").unwrap()[0]["externalId"],
+        stamp().as_str()
+    );
+}
+
+#[tokio::test]
+async fn a_slack_member_of_the_same_email_is_linked_and_one_of_another_is_refused() {
+    let saas = slack().await;
+    let connector = connector();
+    let target = target(&saas, SLACK_TOKEN);
+    let theirs = connector.create(&target, &account("ada")).await.unwrap();
+    let linked = provision_stamped(&connector, &target, &account("ada"), &stamp(), true)
+        .await
+        .unwrap();
+    let provisioner_connectors::CreateAnswer::Created { external_id } = theirs else {
+        panic!("{theirs:?}")
+    };
+    assert_eq!(linked, ProvisionOutcome::Linked { external_id });
+
+    let mut grace = account("grace");
+    grace.insert("email".into(), "grace@example.com".into());
+    connector.create(&target, &grace).await.unwrap();
+    let failure = provision_stamped(&connector, &target, &account("grace"), &stamp(), false)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.code(), "conflict");
+    assert!(
+        failure
+            .to_string()
+            .starts_with("the user name is taken by another account"),
+        "{failure}"
+    );
 }

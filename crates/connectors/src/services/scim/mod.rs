@@ -11,13 +11,13 @@ use reqwest::header::CONTENT_TYPE;
 use reqwest::Method;
 use serde_json::{Map, Value};
 
-use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
+use crate::connector::{Connector, CreateAnswer, Found, IntegrationTarget, Stamp};
 use crate::failure::unreadable;
 use crate::http::{Answer, HttpClient};
 use crate::token::BearerClient;
 use crate::vendor::{token_credentials, CallLimits, Provisioning, VendorModule};
 use crate::wire::{resource_id, spaces_as_percent_20};
-use wire::{endpoint, failure, is_uniqueness, scim_user, user_name, user_name_filter};
+use wire::{endpoint, failure, is_uniqueness, owner, scim_user, user_name, user_name_filter};
 
 pub(crate) const MODULE: VendorModule = VendorModule {
     key: provisioner_core::ServiceKey::from_static("scim"),
@@ -80,27 +80,13 @@ impl ScimConnector {
     }
 }
 
-#[async_trait::async_trait]
-impl Connector for ScimConnector {
-    /// Reads the service's configuration (is this a SCIM service?), then one user (does
-    /// the token work?): RFC 7644 §4 lets the discovery endpoints answer without
-    /// authentication, so the first read alone would pass a revoked token.
-    async fn check(&self, target: &IntegrationTarget) -> Result<(), ConnectorFailure> {
-        let mut users = endpoint(&target.base_url, "Users")?;
-        users.query_pairs_mut().append_pair("count", "1");
-        if self.discovery {
-            users.query_pairs_mut().append_pair("attributes", "id");
-            let config = endpoint(&target.base_url, "ServiceProviderConfig")?;
-            self.client.read(target, config).await?;
-        }
-        self.client.read(target, users).await.map(drop)
-    }
-
-    async fn find(
+impl ScimConnector {
+    /// The user holding the account's userName, with its id.
+    async fn find_user(
         &self,
         target: &IntegrationTarget,
         account: &Map<String, Value>,
-    ) -> Result<Option<String>, ConnectorFailure> {
+    ) -> Result<Option<(String, Value)>, ConnectorFailure> {
         let user_name = user_name(account)?;
         let mut url = endpoint(&target.base_url, "Users")?;
         url.query_pairs_mut()
@@ -130,10 +116,50 @@ impl Connector for ScimConnector {
                     .and_then(Value::as_str)
                     .is_some_and(|name| name.to_lowercase() == user_name.to_lowercase())
             })
-            .find_map(|user| user.get("id").and_then(Value::as_str))
-            .filter(|id| !id.is_empty())
-            .map(str::to_owned);
+            .find_map(|user| {
+                let id = user.get("id").and_then(Value::as_str)?;
+                (!id.is_empty()).then(|| (id.to_owned(), user.clone()))
+            });
         Ok(found)
+    }
+}
+
+#[async_trait::async_trait]
+impl Connector for ScimConnector {
+    /// Reads the service's configuration (is this a SCIM service?), then one user (does
+    /// the token work?): RFC 7644 §4 lets the discovery endpoints answer without
+    /// authentication, so the first read alone would pass a revoked token.
+    async fn check(&self, target: &IntegrationTarget) -> Result<(), ConnectorFailure> {
+        let mut users = endpoint(&target.base_url, "Users")?;
+        users.query_pairs_mut().append_pair("count", "1");
+        if self.discovery {
+            users.query_pairs_mut().append_pair("attributes", "id");
+            let config = endpoint(&target.base_url, "ServiceProviderConfig")?;
+            self.client.read(target, config).await?;
+        }
+        self.client.read(target, users).await.map(drop)
+    }
+
+    async fn find(
+        &self,
+        target: &IntegrationTarget,
+        account: &Map<String, Value>,
+    ) -> Result<Option<String>, ConnectorFailure> {
+        Ok(self.find_user(target, account).await?.map(|(id, _)| id))
+    }
+
+    async fn identify(
+        &self,
+        target: &IntegrationTarget,
+        account: &Map<String, Value>,
+        stamp: &Stamp,
+        _after_conflict: bool,
+    ) -> Result<Option<Found>, ConnectorFailure> {
+        let found = self.find_user(target, account).await?;
+        Ok(found.map(|(external_id, user)| Found {
+            external_id,
+            owner: owner(&user, account, stamp),
+        }))
     }
 
     async fn create(
@@ -141,13 +167,23 @@ impl Connector for ScimConnector {
         target: &IntegrationTarget,
         account: &Map<String, Value>,
     ) -> Result<CreateAnswer, ConnectorFailure> {
+        self.create_stamped(target, account, &Stamp::new(String::new()))
+            .await
+    }
+
+    async fn create_stamped(
+        &self,
+        target: &IntegrationTarget,
+        account: &Map<String, Value>,
+        stamp: &Stamp,
+    ) -> Result<CreateAnswer, ConnectorFailure> {
         user_name(account)?;
         let url = endpoint(&target.base_url, "Users")?;
         let request = self
             .client
             .request(Method::POST, url, target)?
             .header(CONTENT_TYPE, MEDIA_TYPE)
-            .body(scim_user(account).to_string());
+            .body(scim_user(account, stamp).to_string());
         let answer = self.client.send(request).await?;
         if (self.conflict)(&answer) {
             return Ok(CreateAnswer::Conflict);

@@ -5,6 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Map, Value};
 use url::Url;
 
+use crate::connector::{Owner, Stamp};
 use crate::http::Answer;
 use crate::wire::{given, invalid_base_url, refusal, required, text_at};
 
@@ -27,9 +28,14 @@ pub(super) fn user_name_filter(user_name: &str) -> String {
     format!("userName eq {}", Value::String(user_name.to_owned()))
 }
 
-pub(super) fn scim_user(account: &Map<String, Value>) -> Value {
+/// RFC 7643 §3.1: `externalId` is the provisioning client's own identifier, kept by the
+/// service as given; an empty stamp is left out.
+pub(super) fn scim_user(account: &Map<String, Value>, stamp: &Stamp) -> Value {
     let field = |name: &str| given(account, name);
     let mut user = json!({"schemas": [USER_SCHEMA], "active": true});
+    if !stamp.as_str().is_empty() {
+        user["externalId"] = stamp.as_str().into();
+    }
     if let Some(user_name) = field("user_name") {
         user["userName"] = user_name.into();
     }
@@ -60,6 +66,43 @@ pub(super) fn scim_user(account: &Map<String, Value>) -> Value {
     user
 }
 
+/// Whose a found SCIM user is: ours by our `externalId`; another's otherwise, the same
+/// person when its primary email (or any email when none is primary, or a userName that
+/// is an email) equals the account's email, compared without regard to case.
+pub(super) fn owner(user: &Value, account: &Map<String, Value>, stamp: &Stamp) -> Owner {
+    let external_id = user.get("externalId").and_then(Value::as_str);
+    if !stamp.as_str().is_empty() && external_id == Some(stamp.as_str()) {
+        return Owner::Ours;
+    }
+    let Some(email) = given(account, "email").map(str::to_lowercase) else {
+        return Owner::Theirs {
+            email_matches: false,
+        };
+    };
+    let emails = user
+        .get("emails")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let primary = emails
+        .iter()
+        .find(|e| e.get("primary").and_then(Value::as_bool) == Some(true));
+    let candidates: Vec<&Value> = match primary {
+        Some(primary) => vec![primary],
+        None => emails.iter().collect(),
+    };
+    let same = |value: Option<&str>| value.is_some_and(|v| v.trim().to_lowercase() == email);
+    let user_name_email = user
+        .get("userName")
+        .and_then(Value::as_str)
+        .filter(|name| name.contains('@'));
+    let email_matches = candidates
+        .iter()
+        .any(|e| same(e.get("value").and_then(Value::as_str)))
+        || same(user_name_email);
+    Owner::Theirs { email_matches }
+}
+
 /// A taken userName: 409, or `scimType: uniqueness` with any status. RFC 7644 §3.12
 /// pairs `uniqueness` with 409, yet servers send it with 400, and the type says what the
 /// status does not.
@@ -84,14 +127,18 @@ mod tests {
 
     #[test]
     fn the_scim_user_is_built_from_the_account_fields() {
-        let user = scim_user(&account(json!({
-            "user_name": "ada", "email": "ada@example.com",
-            "given_name": "Ada", "family_name": "Lovelace"
-        })));
+        let user = scim_user(
+            &account(json!({
+                "user_name": "ada", "email": "ada@example.com",
+                "given_name": "Ada", "family_name": "Lovelace"
+            })),
+            &Stamp::new("req-1"),
+        );
         assert_eq!(
             user,
             json!({
                 "schemas": [USER_SCHEMA], "active": true, "userName": "ada",
+                "externalId": "req-1",
                 "name": {"givenName": "Ada", "familyName": "Lovelace"},
                 "displayName": "Ada Lovelace",
                 "emails": [{"value": "ada@example.com", "type": "work", "primary": true}]
@@ -101,10 +148,45 @@ mod tests {
 
     #[test]
     fn a_display_name_given_is_kept() {
-        let user = scim_user(&account(
-            json!({"user_name": "ada", "display_name": "Countess"}),
-        ));
+        let user = scim_user(
+            &account(json!({"user_name": "ada", "display_name": "Countess"})),
+            &Stamp::new(""),
+        );
+        assert!(user.get("externalId").is_none(), "{user}");
         assert_eq!(user["displayName"], "Countess");
+    }
+
+    #[test]
+    fn a_found_user_is_ours_by_stamp_linked_by_email_and_foreign_otherwise() {
+        let ada = account(json!({"user_name": "ada", "email": "Ada@Example.com"}));
+        let stamp = Stamp::new("req-1");
+        let user = |body: Value| owner(&body, &ada, &stamp);
+        assert_eq!(
+            user(json!({"userName": "ada", "externalId": "req-1"})),
+            Owner::Ours
+        );
+        let theirs = |email_matches| Owner::Theirs { email_matches };
+        let primary = json!({"userName": "ada", "externalId": "x", "emails": [
+            {"value": "old@example.com"},
+            {"value": "ada@example.com", "primary": true}
+        ]});
+        assert_eq!(user(primary), theirs(true));
+        let other =
+            json!({"userName": "ada", "emails": [{"value": "bob@example.com", "primary": true}]});
+        assert_eq!(user(other), theirs(false));
+        assert_eq!(user(json!({"userName": "ada"})), theirs(false));
+        let by_name = account(json!({"user_name": "ada@example.com", "email": "ada@example.com"}));
+        let named = json!({"userName": "ADA@example.com"});
+        assert_eq!(owner(&named, &by_name, &stamp), theirs(true));
+        let unstamped = Stamp::new("");
+        assert_eq!(
+            owner(
+                &json!({"userName": "ada", "externalId": ""}),
+                &ada,
+                &unstamped
+            ),
+            theirs(false)
+        );
     }
 
     #[test]

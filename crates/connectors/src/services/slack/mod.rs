@@ -11,7 +11,7 @@ use provisioner_core::ConnectorFailure;
 use reqwest::StatusCode;
 use serde_json::{Map, Value};
 
-use crate::connector::{Connector, CreateAnswer, IntegrationTarget};
+use crate::connector::{Connector, CreateAnswer, Found, IntegrationTarget, Stamp};
 use crate::http::{Answer, HttpClient};
 use crate::services::scim::{Dialect, ScimConnector};
 use crate::vendor::{token_credentials, CallLimits, Provisioning, VendorModule};
@@ -103,6 +103,28 @@ impl Connector for SlackConnector {
         account: &Map<String, Value>,
     ) -> Result<CreateAnswer, ConnectorFailure> {
         self.scim.create(target, account).await
+    }
+
+    /// Slack keeps SCIM's `externalId` on its users, so the stamp rides there.
+    async fn create_stamped(
+        &self,
+        target: &IntegrationTarget,
+        account: &Map<String, Value>,
+        stamp: &Stamp,
+    ) -> Result<CreateAnswer, ConnectorFailure> {
+        self.scim.create_stamped(target, account, stamp).await
+    }
+
+    async fn identify(
+        &self,
+        target: &IntegrationTarget,
+        account: &Map<String, Value>,
+        stamp: &Stamp,
+        after_conflict: bool,
+    ) -> Result<Option<Found>, ConnectorFailure> {
+        self.scim
+            .identify(target, account, stamp, after_conflict)
+            .await
     }
 }
 

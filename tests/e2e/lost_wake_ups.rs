@@ -64,6 +64,20 @@ async fn waiting_for_a_retry(app: &TestApp, retry_seconds: u64) -> String {
     id
 }
 
+async fn result_marked_published(app: &TestApp, id: &str) -> Option<()> {
+    let mut connection: sqlx::PgConnection = sqlx::Connection::connect(&app.settings.database_url)
+        .await
+        .ok()?;
+    let (marked,): (bool,) = sqlx::query_as(
+        "SELECT result_published_at IS NOT NULL FROM provisioning_requests WHERE id = $1",
+    )
+    .bind(uuid::Uuid::parse_str(id).ok()?)
+    .fetch_one(&mut connection)
+    .await
+    .ok()?;
+    marked.then_some(())
+}
+
 #[tokio::test]
 async fn a_retry_whose_wake_up_the_broker_lost_is_sent_again_and_finishes() {
     // Everything but the relay, whose sweep this test runs by hand.
@@ -111,6 +125,15 @@ async fn a_retry_whose_wake_up_the_broker_lost_is_sent_again_and_finishes() {
     assert_eq!(finished["state"], "succeeded", "{finished}");
     assert_eq!(finished["attempts"], 2);
     assert_eq!(app.sim.stats("acme").unwrap().accounts, 1);
+    // The worker marks its result's confirmed publish just after the request ends; a sweep
+    // with no grace before that mark rightly sends the result once more, which is not what
+    // this asks.
+    provisioner_test_support::eventually(
+        crate::helpers::WAIT,
+        "the result's publish marked",
+        || result_marked_published(&app, &id),
+    )
+    .await;
     assert_eq!(
         provisioner_relay::sweep(&app.store, &publisher, &config)
             .await

@@ -7,7 +7,10 @@ use provisioner_hr_intake::signature::sign;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{scim_account, spawn_app, TestApp, WAIT};
+mod resources;
+
+use crate::helpers::{scim_account, spawn_app};
+use resources::resources;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Whose {
@@ -18,53 +21,6 @@ enum Whose {
 /// One row: method, path, body, the scopes that may call it, and what a caller with one
 /// of them gets for its own tenant's ids.
 type Cell = (Method, String, Value, Vec<Scope>, Vec<u16>);
-
-/// Ids of one tenant's resources, for the paths that name one.
-struct Resources {
-    integration: String,
-    employee: String,
-    request: String,
-    /// The account the request's success recorded.
-    account: String,
-}
-
-async fn resources(app: &TestApp, token: &str, workspace: &str) -> Resources {
-    let create = |path: &'static str, body: Value| async move {
-        let response = app.post_as(path, &body, token).await;
-        let body: Value = response.json().await.unwrap();
-        body["id"].as_str().unwrap().to_owned()
-    };
-    app.sim
-        .put_workspace(workspace, &format!("secret-{workspace}"));
-    let integration = create(
-        "/v1/integrations",
-        json!({"service": "scim", "workspace": workspace, "base_url": app.sim_base_url(workspace),
-               "credentials": {"token": format!("secret-{workspace}")}}),
-    )
-    .await;
-    let employee = create(
-        "/v1/employees",
-        json!({"email": format!("owner@{workspace}.example"), "given_name": "O", "family_name": "W"}),
-    )
-    .await;
-    let request = create(
-        "/v1/provisioning-requests",
-        json!({"integration_id": integration, "account": scim_account(&format!("{workspace}-user"))}),
-    )
-    .await;
-    let path = format!("/v1/provisioning-requests/{request}");
-    let account = provisioner_test_support::eventually(WAIT, "the request's account", || async {
-        let body: Value = app.get_as(&path, token).await.json().await.ok()?;
-        body["account_id"].as_str().map(str::to_owned)
-    })
-    .await;
-    Resources {
-        integration,
-        employee,
-        request,
-        account,
-    }
-}
 
 #[tokio::test]
 async fn every_endpoint_answers_each_scope_and_tenant_as_the_contract_says() {

@@ -71,7 +71,7 @@ pub async fn list(
             .encode()
         });
     Ok(Json(LogPage {
-        entries: entries.into_iter().map(Into::into).collect(),
+        entries,
         next_cursor,
     }))
 }

@@ -4,9 +4,8 @@ use chrono::{DateTime, Utc};
 use provisioner_core::{
     AccountId, EmployeeId, IntegrationId, RequestAction, RequestError, RequestId, RequestState,
 };
-use provisioner_store::{AttemptRecord, LogAction, LogEntry, LogStatus, RequestRow};
+use provisioner_store::{AttemptRecord, LogEntry, RequestRow};
 use serde::Serialize;
-use uuid::Uuid;
 
 /// The 202 of a submit or a replay: the request is committed, and queued.
 #[derive(Debug, Serialize)]
@@ -120,56 +119,11 @@ pub struct ReplaySummary {
     pub request_ids: Vec<RequestId>,
 }
 
-/// One outcome in the integration log.
-#[derive(Debug, Serialize)]
-pub struct LogEntryView {
-    pub id: Uuid,
-    pub at: DateTime<Utc>,
-    pub action: LogAction,
-    pub status: LogStatus,
-    pub service: String,
-    pub workspace: String,
-    pub integration_id: IntegrationId,
-    pub target: String,
-    pub request_id: RequestId,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub employee_id: Option<EmployeeId>,
-    pub state: RequestState,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_account_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cause: Option<String>,
-    pub attempts: i32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub trace_id: Option<String>,
-}
-
-impl From<LogEntry> for LogEntryView {
-    fn from(entry: LogEntry) -> Self {
-        Self {
-            id: entry.id,
-            at: entry.at,
-            action: entry.action,
-            status: entry.status,
-            service: entry.service,
-            workspace: entry.workspace,
-            integration_id: entry.integration_id,
-            target: entry.target,
-            request_id: entry.request_id,
-            employee_id: entry.employee_id,
-            state: entry.state,
-            external_account_id: entry.external_account_id,
-            cause: entry.cause,
-            attempts: entry.attempts,
-            trace_id: entry.trace_id,
-        }
-    }
-}
-
 /// `GET /v1/integration-log`: a page, newest first.
 #[derive(Debug, Serialize)]
 pub struct LogPage {
-    pub entries: Vec<LogEntryView>,
+    /// The store's entries serialise as the contract shows them, tenant left out.
+    pub entries: Vec<LogEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
